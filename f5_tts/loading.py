@@ -39,11 +39,11 @@ def load_model(
     _, cfg = resolve_arch(arch)
     vocab = load_vocab(vocab)
     state = read_checkpoint(ckpt)
-    # Built on the meta device: no time spent on random init, no second copy of the weights.
+    mel_spec = MelSpectrogram()  # computed buffers, not weights: built for real
+    # The DiT is built on the meta device: no time spent on random init, no second copy of the weights.
     with torch.device("meta"):
-        model = F5Model(cfg, vocab)
+        model = F5Model(cfg, vocab, mel_spec=mel_spec)
     load_into(model, state, len(vocab))
-    model.mel_spec = MelSpectrogram()  # its buffers were created on meta
     device = pick_device(device)
     return model.to(device=device, dtype=pick_dtype(device, dtype)).eval()
 

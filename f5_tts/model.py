@@ -29,12 +29,12 @@ def lengths_to_mask(lengths: torch.Tensor, n: int) -> torch.Tensor:
 
 
 class F5Model(nn.Module):
-    def __init__(self, cfg: DiTConfig, vocab: Vocab):
+    def __init__(self, cfg: DiTConfig, vocab: Vocab, mel_spec: MelSpectrogram | None = None):
         super().__init__()
         self.cfg = cfg
         self.vocab = vocab
         self.transformer = DiT(cfg, len(vocab))
-        self.mel_spec = MelSpectrogram()
+        self.mel_spec = mel_spec if mel_spec is not None else MelSpectrogram()
 
     @property
     def device(self) -> torch.device:
