@@ -47,10 +47,7 @@ def read_checkpoint(path_or_uri: str | os.PathLike) -> dict[str, torch.Tensor]:
     Training pickles are memory-mapped, so the 5.4 GB file is never held twice in memory.
     """
     path = resolve_path(path_or_uri)
-    if path.suffix == ".safetensors":
-        raw = _read_safetensors(path)
-    else:
-        raw = _read_pickle(path)
+    raw = _read_safetensors(path) if path.suffix == ".safetensors" else _read_pickle(path)
     return _normalise_keys(raw, path)
 
 
@@ -126,7 +123,9 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], vocab_size: int)
     model.load_state_dict(state, strict=True, assign=True)
 
 
-def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, dtype: torch.dtype | None = None) -> Path:
+def convert_checkpoint(
+    src: str | os.PathLike, dst: str | os.PathLike, dtype: torch.dtype | None = None
+) -> Path:
     """Keep only the EMA weights of a checkpoint, in the published safetensors layout."""
     from safetensors.torch import save_file
 

@@ -171,7 +171,9 @@ class F5TTS:
             if fix_duration is not None and len(pieces) == 1:
                 duration = int(fix_duration * SAMPLE_RATE / HOP_LENGTH)
             else:
-                duration = estimate_duration_frames(reference.frames, reference.text_bytes, utf8_len(piece), speed)
+                duration = estimate_duration_frames(
+                    reference.frames, reference.text_bytes, utf8_len(piece), speed
+                )
             jobs.append(
                 ChunkJob(
                     reference=reference,
@@ -257,10 +259,18 @@ class F5TTS:
         fix_duration: float | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> tuple[np.ndarray, int]:
-        """Synthesize one request; `progress(done, total)` counts ODE steps over all its chunks."""
+        """Synthesize one request; `progress(done, total)` counts ODE steps summed over its chunks."""
         request = SynthesisRequest(
-            ref_audio, ref_text, gen_text, speed, nfe_step, cfg_strength, sway_sampling_coef,
-            cross_fade_duration, seed, fix_duration,
+            ref_audio,
+            ref_text,
+            gen_text,
+            speed,
+            nfe_step,
+            cfg_strength,
+            sway_sampling_coef,
+            cross_fade_duration,
+            seed,
+            fix_duration,
         )
         result = self.infer_batch([request], progress=progress)[0]
         if result.error is not None:
@@ -283,8 +293,13 @@ class F5TTS:
             try:
                 ref = self.prepare_reference(req.ref_audio, req.ref_text)
                 plans[r] = self.plan(
-                    ref, req.gen_text, speed=req.speed, seed=req.seed, nfe_step=req.nfe_step,
-                    cfg_strength=req.cfg_strength, sway_sampling_coef=req.sway_sampling_coef,
+                    ref,
+                    req.gen_text,
+                    speed=req.speed,
+                    seed=req.seed,
+                    nfe_step=req.nfe_step,
+                    cfg_strength=req.cfg_strength,
+                    sway_sampling_coef=req.sway_sampling_coef,
                     fix_duration=req.fix_duration,
                 )
                 results[r].seeds = [c.seed for c in plans[r]]
@@ -298,9 +313,10 @@ class F5TTS:
         for batch in _batches(pending, max_batch_items, max_batch_frames):
             base = done_steps
 
-            def on_step(step: int, _total: int, base: int = base) -> None:
+            # Progress counts chunk-steps: a batch step advances every chunk in it.
+            def on_step(step: int, _total: int, base: int = base, width: int = len(batch)) -> None:
                 if progress is not None:
-                    progress(base + step, total_steps)
+                    progress(base + step * width, total_steps)
 
             try:
                 out = self.synthesize([c for _, _, c in batch], progress=on_step)
@@ -308,7 +324,7 @@ class F5TTS:
                 for r, _, _ in batch:
                     results[r].error = exc
                 out = [None] * len(batch)
-            done_steps += batch[0][2].nfe_step
+            done_steps += batch[0][2].nfe_step * len(batch)
             for (r, i, _), wave in zip(batch, out):
                 if wave is not None:
                     waves[(r, i)] = wave

@@ -24,8 +24,13 @@ class MelSpectrogram(nn.Module):
         super().__init__()
         self.register_buffer("window", torch.hann_window(WIN_LENGTH, periodic=True), persistent=False)
         fb = AF.melscale_fbanks(
-            n_freqs=N_FFT // 2 + 1, f_min=0.0, f_max=SAMPLE_RATE / 2, n_mels=N_MELS,
-            sample_rate=SAMPLE_RATE, norm=None, mel_scale="htk",
+            n_freqs=N_FFT // 2 + 1,
+            f_min=0.0,
+            f_max=SAMPLE_RATE / 2,
+            n_mels=N_MELS,
+            sample_rate=SAMPLE_RATE,
+            norm=None,
+            mel_scale="htk",
         )
         self.register_buffer("fb", fb, persistent=False)  # [freqs, mels]
 
@@ -36,8 +41,16 @@ class MelSpectrogram(nn.Module):
             wav = wav.unsqueeze(0)
         wav = wav.float()
         spec = torch.stft(
-            wav, N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH, window=self.window.to(wav.device, torch.float32),
-            center=True, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
+            wav,
+            N_FFT,
+            hop_length=HOP_LENGTH,
+            win_length=WIN_LENGTH,
+            window=self.window.to(wav.device, torch.float32),
+            center=True,
+            pad_mode="reflect",
+            normalized=False,
+            onesided=True,
+            return_complex=True,
         ).abs()  # [b, freqs, frames]
         mel = torch.matmul(spec.transpose(1, 2), self.fb.to(wav.device, torch.float32))  # [b, frames, mels]
         return torch.log(torch.clamp(mel, min=1e-5))

@@ -56,7 +56,9 @@ class F5Model(nn.Module):
         out = torch.zeros(len(durations), n, self.cfg.mel_dim, device=self.device, dtype=self.dtype)
         for i, (dur, seed) in enumerate(zip(durations, seeds)):
             gen = torch.Generator(device=self.device).manual_seed(int(seed))
-            out[i, :dur] = torch.randn(dur, self.cfg.mel_dim, generator=gen, device=self.device, dtype=self.dtype)
+            out[i, :dur] = torch.randn(
+                dur, self.cfg.mel_dim, generator=gen, device=self.device, dtype=self.dtype
+            )
         return out
 
     @torch.inference_mode()
@@ -91,7 +93,9 @@ class F5Model(nn.Module):
             duration = torch.full((b,), duration, device=device, dtype=torch.long)
         duration = duration.to(device)
         # Always generate something: at least one frame beyond both the text and the reference.
-        duration = torch.maximum(torch.maximum((text != -1).sum(-1), lens) + 1, duration).clamp(max=max_duration)
+        duration = torch.maximum(torch.maximum((text != -1).sum(-1), lens) + 1, duration).clamp(
+            max=max_duration
+        )
         durations = duration.tolist()
         n = max(durations)
 
@@ -109,9 +113,14 @@ class F5Model(nn.Module):
 
         dit = self.transformer
         text_embed = torch.cat(
-            (dit.embed_text(text, n, drop_text=False, mask=mask), dit.embed_text(text, n, drop_text=True, mask=mask))
+            (
+                dit.embed_text(text, n, drop_text=False, mask=mask),
+                dit.embed_text(text, n, drop_text=True, mask=mask),
+            )
         )
-        t = time_grid(steps, sway_sampling_coef=sway_sampling_coef, use_epss=use_epss, device=device, dtype=dtype)
+        t = time_grid(
+            steps, sway_sampling_coef=sway_sampling_coef, use_epss=use_epss, device=device, dtype=dtype
+        )
 
         active = list(range(b))  # original indices of the rows still integrating
         result = torch.zeros(b, n, self.cfg.mel_dim, device=device, dtype=dtype)

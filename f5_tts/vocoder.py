@@ -31,7 +31,7 @@ class Vocoder:
 
     @torch.inference_mode()
     def decode(self, mels: Sequence[torch.Tensor]) -> list[np.ndarray]:
-        """Mels [frames, 100] -> float32 waveforms of frames*256 samples each.
+        """Mels [frames, 100] -> float32 waveforms of (frames - 1) * 256 samples each (centred iSTFT).
 
         Items of equal length share one call; unequal ones are not padded together, since padding
         would leak into the convolutions near each item's end.
@@ -40,11 +40,11 @@ class Vocoder:
         by_len: dict[int, list[int]] = {}
         for i, mel in enumerate(mels):
             by_len.setdefault(mel.shape[0], []).append(i)
-        for frames, idx in by_len.items():
+        for idx in by_len.values():
             batch = torch.stack([mels[i] for i in idx]).to(self.device, torch.float32).transpose(1, 2)
             wav = self.vocos.decode(batch).float().cpu().numpy()
             for row, i in enumerate(idx):
-                out[i] = wav[row, : frames * HOP_LENGTH]
+                out[i] = wav[row]
         return out  # type: ignore[return-value]
 
 
@@ -66,7 +66,9 @@ def load_vocoder(path_or_repo: str | os.PathLike = DEFAULT_VOCODER, device=None)
     except CheckpointError:
         raise
     except Exception as exc:
-        raise CheckpointError(f"could not load the vocoder from {path_or_repo}: {type(exc).__name__}: {exc}") from exc
+        raise CheckpointError(
+            f"could not load the vocoder from {path_or_repo}: {type(exc).__name__}: {exc}"
+        ) from exc
     return Vocoder(vocos, device)
 
 
@@ -76,7 +78,9 @@ def demo_vocoder(seed: int = 0, device=None) -> Vocoder:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         vocos = Vocos(
-            feature_extractor=MelSpectrogramFeatures(sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=N_MELS),
+            feature_extractor=MelSpectrogramFeatures(
+                sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=N_MELS
+            ),
             backbone=VocosBackbone(input_channels=N_MELS, dim=64, intermediate_dim=128, num_layers=2),
             head=ISTFTHead(dim=64, n_fft=N_FFT, hop_length=HOP_LENGTH, padding="center"),
         )

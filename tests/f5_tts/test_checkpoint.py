@@ -40,7 +40,10 @@ def training_pickle(tmp_path, source):
     torch.save(
         {
             "model_state_dict": {k: v + 1 for k, v in state.items()},  # the non-EMA weights differ
-            "optimizer_state_dict": {"state": {0: {"exp_avg": torch.zeros(3)}}, "param_groups": [{"lr": 1e-5}]},
+            "optimizer_state_dict": {
+                "state": {0: {"exp_avg": torch.zeros(3)}},
+                "param_groups": [{"lr": 1e-5}],
+            },
             "ema_model_state_dict": ema_state(source),
             "scheduler_state_dict": {"last_epoch": 10, "_step_count": 11},
             "update": 1234,
@@ -88,17 +91,30 @@ def test_safetensors_loads_and_gives_the_same_audio(safetensors_file, training_p
     b = load_model(training_pickle, vocab_file, arch=ARCH, device="cpu")
     assert_same_weights(a, source)
     cond = torch.randn(1, 10, 100)
-    assert torch.equal(a.sample(cond, ["xin chào"], 30, steps=4, seed=1), b.sample(cond, ["xin chào"], 30, steps=4, seed=1))
+    assert torch.equal(
+        a.sample(cond, ["xin chào"], 30, steps=4, seed=1), b.sample(cond, ["xin chào"], 30, steps=4, seed=1)
+    )
 
 
 def test_arch_as_published_config_dict(safetensors_file, vocab_file):
-    cfg = dict(dim=64, depth=2, heads=2, dim_head=32, ff_mult=2, text_dim=32, conv_layers=1,
-               text_mask_padding=False, pe_attn_head=1)
+    cfg = dict(
+        dim=64,
+        depth=2,
+        heads=2,
+        dim_head=32,
+        ff_mult=2,
+        text_dim=32,
+        conv_layers=1,
+        text_mask_padding=False,
+        pe_attn_head=1,
+    )
     model = load_model(safetensors_file, vocab_file, arch=cfg, device="cpu")
     assert model.cfg.dim == 64
 
 
-def test_hub_path_is_fetched_through_huggingface_hub_cache(tmp_path, safetensors_file, vocab_file, monkeypatch, source):
+def test_hub_path_is_fetched_through_huggingface_hub_cache(
+    tmp_path, safetensors_file, vocab_file, monkeypatch, source
+):
     import huggingface_hub.constants as hf_constants
 
     cache = tmp_path / "hub"
@@ -130,17 +146,27 @@ def test_missing_and_unexpected_keys_are_named(tmp_path, source, vocab_file):
     state["ema_model.transformer.extra.weight"] = torch.zeros(2)
     path = tmp_path / "bad.safetensors"
     save_file(state, str(path))
-    with pytest.raises(CheckpointError, match=r"missing 1 keys \(e.g. transformer.proj_out.bias\).*unexpected 1 keys"):
+    with pytest.raises(
+        CheckpointError, match=r"missing 1 keys \(e.g. transformer.proj_out.bias\).*unexpected 1 keys"
+    ):
         load_model(path, vocab_file, arch=ARCH, device="cpu")
 
 
 def test_wrong_architecture_is_named(safetensors_file, vocab_file):
     with pytest.raises(CheckpointError, match="wrong --arch"):
-        load_model(safetensors_file, vocab_file, arch=dict(dim=64, depth=3, heads=2, dim_head=32, text_dim=32,
-                                                           conv_layers=1), device="cpu")
+        load_model(
+            safetensors_file,
+            vocab_file,
+            arch=dict(dim=64, depth=3, heads=2, dim_head=32, text_dim=32, conv_layers=1),
+            device="cpu",
+        )
     with pytest.raises(CheckpointError, match="wrong shape"):
-        load_model(safetensors_file, vocab_file, arch=dict(dim=64, depth=2, heads=2, dim_head=32, text_dim=32,
-                                                           conv_layers=1, ff_mult=4), device="cpu")
+        load_model(
+            safetensors_file,
+            vocab_file,
+            arch=dict(dim=64, depth=2, heads=2, dim_head=32, text_dim=32, conv_layers=1, ff_mult=4),
+            device="cpu",
+        )
 
 
 @pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
