@@ -59,9 +59,17 @@ def demo_vocab() -> Vocab:
     return Vocab([" ", *ascii_chars, *sorted(letters - set(ascii_chars))])
 
 
-def build_demo_model(seed: int = 0, device: str | torch.device | None = "cpu") -> F5Model:
-    """A tiny random model with the real architecture; the same seed always gives the same weights."""
-    _, cfg = resolve_arch("demo")
+def build_random_model(
+    arch: str | dict[str, Any] | DiTConfig = "demo",
+    seed: int = 0,
+    device: str | torch.device | None = "cpu",
+    dtype: str | torch.dtype | None = None,
+) -> F5Model:
+    """A model with random weights and the real architecture; the same seed gives the same weights.
+
+    The demo model (arch "demo") serves tests and `make demo`; bigger archs serve benchmarks.
+    """
+    _, cfg = resolve_arch(arch)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = F5Model(cfg, demo_vocab())
@@ -71,4 +79,8 @@ def build_demo_model(seed: int = 0, device: str | torch.device | None = "cpu") -
                 if not p.any():
                     p.normal_(0.0, 0.02)
     device = pick_device(device)
-    return model.to(device=device, dtype=pick_dtype(device)).eval()
+    return model.to(device=device, dtype=pick_dtype(device, dtype)).eval()
+
+
+def build_demo_model(seed: int = 0, device: str | torch.device | None = "cpu") -> F5Model:
+    return build_random_model("demo", seed, device)

@@ -72,8 +72,14 @@ def load_vocoder(path_or_repo: str | os.PathLike = DEFAULT_VOCODER, device=None)
     return Vocoder(vocos, device)
 
 
-def demo_vocoder(seed: int = 0, device=None) -> Vocoder:
-    """A tiny random Vocos with the real interface, for tests and the demo."""
+# The published charactr/vocos-mel-24khz backbone, for benchmarks with random weights.
+FULL_SIZE = {"dim": 512, "intermediate_dim": 1536, "num_layers": 8}
+
+
+def demo_vocoder(
+    seed: int = 0, device=None, *, dim: int = 64, intermediate_dim: int = 128, num_layers: int = 2
+) -> Vocoder:
+    """A random Vocos with the real interface: tiny for tests and the demo, FULL_SIZE for timing."""
     device = pick_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -81,8 +87,10 @@ def demo_vocoder(seed: int = 0, device=None) -> Vocoder:
             feature_extractor=MelSpectrogramFeatures(
                 sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=N_MELS
             ),
-            backbone=VocosBackbone(input_channels=N_MELS, dim=64, intermediate_dim=128, num_layers=2),
-            head=ISTFTHead(dim=64, n_fft=N_FFT, hop_length=HOP_LENGTH, padding="center"),
+            backbone=VocosBackbone(
+                input_channels=N_MELS, dim=dim, intermediate_dim=intermediate_dim, num_layers=num_layers
+            ),
+            head=ISTFTHead(dim=dim, n_fft=N_FFT, hop_length=HOP_LENGTH, padding="center"),
         )
         # Quiet random magnitudes: a random head would otherwise produce full-scale clipping noise.
         with torch.no_grad():
