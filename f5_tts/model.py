@@ -56,9 +56,7 @@ class F5Model(nn.Module):
         out = torch.zeros(len(durations), n, self.cfg.mel_dim, device=self.device, dtype=self.dtype)
         for i, (dur, seed) in enumerate(zip(durations, seeds)):
             gen = torch.Generator(device=self.device).manual_seed(int(seed))
-            out[i, :dur] = torch.randn(
-                dur, self.cfg.mel_dim, generator=gen, device=self.device, dtype=self.dtype
-            )
+            out[i, :dur] = torch.randn(dur, self.cfg.mel_dim, generator=gen, device=self.device, dtype=self.dtype)
         return out
 
     @torch.inference_mode()
@@ -93,16 +91,17 @@ class F5Model(nn.Module):
             duration = torch.full((b,), duration, device=device, dtype=torch.long)
         duration = duration.to(device)
         # Always generate something: at least one frame beyond both the text and the reference.
-        duration = torch.maximum(torch.maximum((text != -1).sum(-1), lens) + 1, duration).clamp(
-            max=max_duration
-        )
+        duration = torch.maximum(torch.maximum((text != -1).sum(-1), lens) + 1, duration).clamp(max=max_duration)
         durations = duration.tolist()
         n = max(durations)
 
-        seeds = [random_seed()] * b if seed is None else ([seed] * b if isinstance(seed, int) else list(seed))
+        seeds = (
+            [random_seed() for _ in range(b)] if seed is None else ([seed] * b if isinstance(seed, int) else list(seed))
+        )
         if len(seeds) != b:
             raise ValueError(f"got {len(seeds)} seeds for a batch of {b}")
         cfg = torch.as_tensor(cfg_strength, device=device, dtype=dtype).reshape(-1).expand(b).reshape(b, 1, 1)
+        guided = bool((cfg.abs() >= 1e-5).any())
 
         cond = torch.nn.functional.pad(cond[:, :n], (0, 0, 0, max(0, n - cond.shape[1])))
         cond_mask = lengths_to_mask(lens, n).unsqueeze(-1)
@@ -118,9 +117,7 @@ class F5Model(nn.Module):
                 dit.embed_text(text, n, drop_text=True, mask=mask),
             )
         )
-        t = time_grid(
-            steps, sway_sampling_coef=sway_sampling_coef, use_epss=use_epss, device=device, dtype=dtype
-        )
+        t = time_grid(steps, sway_sampling_coef=sway_sampling_coef, use_epss=use_epss, device=device, dtype=dtype)
 
         active = list(range(b))  # original indices of the rows still integrating
         result = torch.zeros(b, n, self.cfg.mel_dim, device=device, dtype=dtype)
@@ -137,12 +134,15 @@ class F5Model(nn.Module):
                     text_embed = torch.cat((text_embed[: len(active)][idx], text_embed[len(active) :][idx]))
                     mask = None if mask is None else mask[idx]
                     active = [active[j] for j in keep]
-            m2 = None if mask is None else torch.cat((mask, mask))
-            v_both = dit.velocity(
-                torch.cat((y, y)), torch.cat((step_cond, torch.zeros_like(step_cond))), text_embed, t[k], m2
-            )
-            v, v_null = v_both.chunk(2)
-            v = v + (v - v_null) * cfg
+            if guided:
+                m2 = None if mask is None else torch.cat((mask, mask))
+                v_both = dit.velocity(
+                    torch.cat((y, y)), torch.cat((step_cond, torch.zeros_like(step_cond))), text_embed, t[k], m2
+                )
+                v, v_null = v_both.chunk(2)
+                v = v + (v - v_null) * cfg
+            else:  # no guidance anywhere in the batch: the null pass would be multiplied by zero
+                v = dit.velocity(y, step_cond, text_embed[: len(active)], t[k], mask)
             if mask is not None:
                 v = v.masked_fill(~mask.unsqueeze(-1), 0.0)  # keep padding at exactly zero
             y = y + (t[k + 1] - t[k]) * v
