@@ -44,6 +44,9 @@ class WorkerSettings(BaseSettings):
         validation_alias=_alias("worker_service_retry_seconds"),
         description="how long transient service errors (503, connection refused) are retried",
     )
+    retry_initial_delay_seconds: float = Field(
+        0.25, gt=0, le=10, validation_alias=_alias("worker_retry_initial_delay_seconds")
+    )
     job_timeout_seconds: float = Field(3600.0, gt=0, validation_alias=_alias("worker_job_timeout_seconds"))
     request_timeout_seconds: float = Field(30.0, gt=0, validation_alias=_alias("worker_request_timeout_seconds"))
     remembered_jobs: int = Field(1024, ge=1, validation_alias=_alias("worker_remembered_jobs"))

@@ -150,10 +150,12 @@ class TTSHandler:
         client = self._service()
         try:
             accepted = await self._with_retry("submit", lambda: client.submit(**_submit_kwargs(params, job_id)))
-            if accepted.get("duplicate"):
+            duplicate = bool(accepted.get("duplicate"))
+            if duplicate:
                 logger.info("job.duplicate job_id=%s: the service already had it, following that job", job_id)
             final = await self._follow(job, job_id, started)
             output = await self._output(params, job_id, final, started)
+            output["duplicate"] = duplicate
         except asyncio.CancelledError:
             logger.warning("job.cancelled job_id=%s runpod_id=%s: cancelling the service job", job_id, runpod_id)
             await self._kill(job_id)
@@ -276,7 +278,7 @@ class TTSHandler:
         for up to WORKER_SERVICE_RETRY_SECONDS; a permanent refusal fails at once."""
         budget = self.settings.service_retry_seconds
         deadline = time.monotonic() + budget
-        delay = 0.25
+        delay = self.settings.retry_initial_delay_seconds
         attempt = 0
         while True:
             attempt += 1
