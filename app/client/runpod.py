@@ -120,10 +120,11 @@ class RunPodTTSClient:
     def status(self, job_id: str) -> dict[str, Any]:
         """/status/<id>. RunPod answers GET; the SDK's local test server only POST
         (and runs the job inside that call): a 405 switches methods once."""
-        response = self._http.request(self._status_method, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
+        method = self._status_method
+        response = self._http.request(method, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
         if response.status_code == 405:
-            self._status_method = "POST" if self._status_method == "GET" else "GET"
-            response = self._http.request(self._status_method, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
+            self._status_method = other = "POST" if method == "GET" else "GET"
+            response = self._http.request(other, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
         return _check(response)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
@@ -227,10 +228,11 @@ class AsyncRunPodTTSClient:
         return _check(await self._http.post("/runsync", json={"input": payload}, timeout=timeout))
 
     async def status(self, job_id: str) -> dict[str, Any]:
-        response = await self._http.request(self._status_method, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
+        method = self._status_method
+        response = await self._http.request(method, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
         if response.status_code == 405:
-            self._status_method = "POST" if self._status_method == "GET" else "GET"
-            response = await self._http.request(self._status_method, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
+            self._status_method = other = "POST" if method == "GET" else "GET"
+            response = await self._http.request(other, f"/status/{job_id}", timeout=_STATUS_TIMEOUT)
         return _check(response)
 
     async def cancel(self, job_id: str) -> dict[str, Any]:
