@@ -199,4 +199,6 @@ class CleanupResponse(BaseModel):
 
 
 class PingResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "healthy"}]})
+
     status: str
