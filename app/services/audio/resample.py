@@ -100,11 +100,13 @@ class Resampler:
         # Enough trailing zeros for the last frame that touches real input.
         tail = np.zeros(self._width + self._orig, dtype=np.float32)
         self._buffer = np.concatenate([self._buffer, tail])
+        already = self._samples_out
         out = self._run()
-        total = -(-self._samples_in * self._new // self._orig)  # ceil
-        keep = max(0, total - (self._samples_out - out.shape[0]))
-        self._samples_out -= out.shape[0] - keep
-        return out[:keep]
+        # The last frame runs past the end of the signal; keep what it covers.
+        total = -(-self._samples_in * self._new // self._orig)  # ceil(n * new / orig)
+        out = out[: max(0, total - already)]
+        self._samples_out = already + out.shape[0]
+        return out
 
     def _run(self) -> np.ndarray:
         taps = self._kernel.shape[0]

@@ -35,7 +35,7 @@ from app.services.audio.formats import (
     output_sample_rate,
 )
 from app.services.audio.mp3 import placeholder_frame_length
-from app.services.audio.pcm import as_mono_float, to_pcm16, wav_header
+from app.services.audio.pcm import to_pcm16, wav_header
 from app.services.audio.resample import Resampler
 from app.services.audio.sink import ByteSink
 
@@ -98,7 +98,7 @@ class StreamEncoder:
     def encode(self, chunk: np.ndarray) -> bytes:
         """Bytes ready to send after ``chunk`` (mono float at ``sample_rate``)."""
         self._check_open()
-        samples = self._resampler.process(as_mono_float(chunk))
+        samples = self._resampler.process(chunk)  # validates and clips too
         return self._take_header() + self._encode_samples(samples)
 
     def finish(self) -> bytes:
