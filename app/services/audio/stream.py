@@ -24,6 +24,7 @@ all but the current Ogg page. ``finish`` returns the rest.
 from __future__ import annotations
 
 import numpy as np
+import soundfile as sf
 
 from app.services.audio.codec import open_writer
 from app.services.audio.errors import UnsupportedFormatError
@@ -70,7 +71,7 @@ class StreamEncoder:
         self._closed = False
         self._samples_written = 0  # at the output rate
         self._sink: ByteSink | None = None
-        self._writer = None
+        self._writer: sf.SoundFile | None = None
         if self.format in (AudioFormat.MP3, AudioFormat.OPUS):
             self._sink = ByteSink()
             self._writer = open_writer(self.format, self.output_rate, self._sink)
@@ -161,7 +162,7 @@ class StreamEncoder:
         # LAME's blank placeholder.
         head = self._mp3_head + data
         drop = placeholder_frame_length(head)
-        if drop is None and not self._writer.closed:
+        if drop is None and self._writer is not None and not self._writer.closed:
             self._mp3_head = head
             return b""
         self._mp3_head = None
