@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 
@@ -20,10 +21,22 @@ def configure_logging() -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # One line per request to the local service would drown the job events.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _stop_requested(signum: int, _frame: object) -> None:
+    # uvicorn (``--rp_serve_api``) re-raises the signal it caught once it has
+    # shut down; with the default action the process would die right there,
+    # before the pending download confirmations are waited for.
+    logging.getLogger("app.serverless").info("worker.signal %d: stopping", signum)
 
 
 def main() -> int:
     configure_logging()
+    # The SDK logs every handler output at DEBUG (audio_base64 included).
+    os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
+    signal.signal(signal.SIGTERM, _stop_requested)
     import runpod
 
     from app.serverless.handler import TTSHandler

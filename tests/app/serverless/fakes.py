@@ -63,9 +63,7 @@ class FakeService:
             return None
         failure = failures.pop(0)
         if isinstance(failure, int):
-            return httpx.Response(
-                failure, json={"error": {"code": f"code_{failure}", "message": f"failure {failure}"}}
-            )
+            return httpx.Response(failure, json={"error": {"code": f"code_{failure}", "message": f"failure {failure}"}})
         raise failure if isinstance(failure, Exception) else failure(request)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -110,8 +108,13 @@ class FakeService:
             percent = 100.0 if job.status == "completed" else 100.0 * done / max(1, self.polls + 1)
             return httpx.Response(
                 200,
-                json={"job_id": job.id, "request_id": job.id, "status": job.status, "progress": percent,
-                      "message": job.status},
+                json={
+                    "job_id": job.id,
+                    "request_id": job.id,
+                    "status": job.status,
+                    "progress": percent,
+                    "message": job.status,
+                },
             )
         if path.startswith("/tts/status/"):
             job = self.jobs[parts[-1]]

@@ -100,7 +100,7 @@ async def test_completed_job_returns_the_seed_output_with_small_audio_inline() -
         "format": "wav",
     }
     # Progress went out as it changed and ended at 100 %.
-    assert [p["status"] for p in progress][0] == "processing"
+    assert progress[0]["status"] == "processing"
     assert progress[-1]["status"] == "completed" and progress[-1]["percent"] == 100.0
     # The worker waits for the download confirmation and sends the webhook.
     assert background.confirmations == ["rp-job-1"]
@@ -229,9 +229,7 @@ async def test_same_job_delivered_twice_at_once_runs_once() -> None:
     )
     assert service.submits == 1
     assert first["duplicate"] is False and second["duplicate"] is True
-    assert {k: v for k, v in first.items() if k != "duplicate"} == {
-        k: v for k, v in second.items() if k != "duplicate"
-    }
+    assert {k: v for k, v in first.items() if k != "duplicate"} == {k: v for k, v in second.items() if k != "duplicate"}
     assert background.confirmations == ["rp-job-1"]
 
 
