@@ -7,13 +7,14 @@ Starlette's own errors) into responses, so no router builds an error by hand.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("app.errors")
@@ -194,6 +195,12 @@ _STATUS_CODES = {
 }
 
 
+def _shorten(value: Any, limit: int = 200) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + f"... ({len(value)} characters)"
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
@@ -208,9 +215,13 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "invalid request")
         body = error_body("validation_error", message)
-        # FastAPI's own detail stays for clients that read it; ctx may hold exceptions.
-        body["detail"] = jsonable_encoder(errors, custom_encoder={Exception: str})
-        return JSONResponse(body, status_code=422)
+        # FastAPI's own detail stays for clients that read it, without echoing
+        # huge inputs back; ctx may hold exceptions.
+        detail = [{**err, "input": _shorten(err.get("input"))} if "input" in err else err for err in errors]
+        body["detail"] = jsonable_encoder(detail, custom_encoder={Exception: str})
+        # ASCII-escaped: an input with lone surrogates (invalid UTF-8 sent by the
+        # client) must not make the error response itself fail to encode.
+        return Response(json.dumps(body, ensure_ascii=True), status_code=422, media_type="application/json")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
