@@ -194,12 +194,14 @@ class TTSClient:
         ``on_progress`` gets each progress answer."""
         deadline = time.monotonic() + timeout
         while True:
-            if on_progress is not None:
-                on_progress(self.progress(job_id))
-            record = self.job_status(job_id)
-            done = _finished(job_id, record, raise_on_failure)
-            if done is not None:
-                return done
+            # With a callback, poll the (cheaper) progress and read the status once it ends.
+            progress = self.progress(job_id) if on_progress is not None else None
+            if progress is not None and on_progress is not None:
+                on_progress(progress)
+            if progress is None or state_of(progress) in FINISHED_STATES:
+                done = _finished(job_id, self.job_status(job_id), raise_on_failure)
+                if done is not None:
+                    return done
             if time.monotonic() >= deadline:
                 raise JobTimeoutError(job_id, timeout)
             time.sleep(poll_interval)
@@ -320,14 +322,15 @@ class AsyncTTSClient:
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            if on_progress is not None:
-                result = on_progress(await self.progress(job_id))
+            progress = await self.progress(job_id) if on_progress is not None else None
+            if progress is not None and on_progress is not None:
+                result = on_progress(progress)
                 if asyncio.iscoroutine(result):
                     await result
-            record = await self.job_status(job_id)
-            done = _finished(job_id, record, raise_on_failure)
-            if done is not None:
-                return done
+            if progress is None or state_of(progress) in FINISHED_STATES:
+                done = _finished(job_id, await self.job_status(job_id), raise_on_failure)
+                if done is not None:
+                    return done
             if time.monotonic() >= deadline:
                 raise JobTimeoutError(job_id, timeout)
             await asyncio.sleep(poll_interval)
