@@ -235,23 +235,34 @@ class TTSHandler:
             estimated = _WAV_HEADER_BYTES + int(duration * sample_rate) * 2
         inline_max = self.settings.inline_audio_max_bytes
         want_inline = inline_max > 0 and (estimated is None or estimated <= inline_max * 1.05)
+        # The synthesis is done: nothing below may turn the job into a failure.
+        # If the audio cannot be fetched or uploaded, the client still has
+        # download_url (and the worker waits for its confirmation).
         if self.uploader is not None or want_inline:
-            client = self._service()
-            audio = await self._with_retry("download", lambda: client.download(filename))
-            out.audio_bytes = len(audio)
-            if self.uploader is not None:
-                try:
-                    url = await self.uploader.upload_async(audio, job_id, filename)
-                except Exception as exc:
-                    raise JobError("upload_failed", f"{type(exc).__name__}: {exc}") from exc
-                out.audio_url = url
-                # Old clients download download_url: point it at the bucket too,
-                # so nothing depends on this worker staying up.
-                out.download_url = url
-            elif len(audio) <= inline_max:
-                out.audio_base64 = base64.b64encode(audio).decode("ascii")
+            audio: bytes | None = None
+            try:
+                client = self._service()
+                audio = await self._with_retry("download", lambda: client.download(filename))
+            except JobError as exc:
+                out.warning = f"audio not attached: {exc}"
+                logger.warning("job.audio_fetch_failed job_id=%s: %s", job_id, exc)
+            if audio is not None:
+                out.audio_bytes = len(audio)
+                if self.uploader is not None:
+                    try:
+                        url = await self.uploader.upload_async(audio, job_id, filename)
+                    except Exception as exc:
+                        out.warning = f"upload_failed: {type(exc).__name__}: {exc}"
+                        logger.warning("job.upload_failed job_id=%s: %s", job_id, out.warning)
+                    else:
+                        out.audio_url = url
+                        # Old clients download download_url: point it at the bucket
+                        # too, so nothing depends on this worker staying up.
+                        out.download_url = url
+                if out.audio_url is None and len(audio) <= inline_max:
+                    out.audio_base64 = base64.b64encode(audio).decode("ascii")
 
-        if self.uploader is None and self.settings.confirmation_timeout_seconds > 0:
+        if out.audio_url is None and self.settings.confirmation_timeout_seconds > 0:
             # The client may fetch download_url from this worker: keep it (and
             # the service) up until confirmation_url is posted or time is up.
             out.confirmation_timeout_seconds = self.settings.confirmation_timeout_seconds

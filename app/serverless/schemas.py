@@ -82,6 +82,7 @@ class HandlerOutput(BaseModel):
         0.0, description="how long the worker waits for confirmation_url; 0: not needed"
     )
     duplicate: bool = Field(False, description="this job id had already run: this is its result")
+    warning: str | None = Field(None, description="the audio could not be attached or uploaded; use download_url")
 
 
 def is_valid_job_id(value: str) -> bool:

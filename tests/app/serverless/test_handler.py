@@ -162,12 +162,37 @@ async def test_bucket_upload_returns_a_presigned_url_and_needs_no_confirmation()
     assert background.confirmations == []
 
 
-async def test_failed_upload_fails_the_job() -> None:
+async def test_a_failed_upload_does_not_fail_a_synthesized_job() -> None:
     service = FakeService(polls=0)
     handler, background = make_handler(service, uploader=RecordingUploader(fail=True))
     result = await handler.handle(job({"text": "Xin chào"}))
-    assert result == {"error": "upload_failed: RuntimeError: bucket is gone"}
-    assert background.webhooks[0]["event"] == "tts.failed"
+    assert "error" not in result
+    assert result["warning"] == "upload_failed: RuntimeError: bucket is gone"
+    # Back to the worker path: inline audio, worker URL, confirmation wait.
+    assert base64.b64decode(result["audio_base64"]) == service.audio
+    assert result["download_url"] == "https://pod-8000.proxy.example/output/rp-job-1.wav"
+    assert background.confirmations == ["rp-job-1"]
+    assert background.webhooks[0]["event"] == "tts.completed"
+
+
+async def test_an_audio_fetch_failure_after_synthesis_still_completes() -> None:
+    service = FakeService(polls=0)
+
+    def broken_output(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/output/"):
+            return httpx.Response(503, json={"error": {"code": "service_unavailable", "message": "stopping"}})
+        return service.handle(request)
+
+    handler = TTSHandler(
+        make_settings(service_retry_seconds=0.1),
+        transport=httpx.MockTransport(broken_output),
+        progress_sink=lambda j, p: None,
+        background=RecordingBackground(),  # type: ignore[arg-type]
+    )
+    result = await handler.handle(job({"text": "Xin chào"}))
+    assert "error" not in result and "audio_base64" not in result
+    assert result["warning"].startswith("audio not attached: service_unavailable: download:")
+    assert result["download_url"].endswith("/output/rp-job-1.wav")
 
 
 async def test_transient_errors_are_retried_until_the_service_answers() -> None:

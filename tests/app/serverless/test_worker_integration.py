@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import time
 import wave
 
@@ -14,8 +15,9 @@ import httpx
 import pytest
 
 from app.client import AsyncRunPodTTSClient, RunPodTTSClient, TTSClient, tts_input
+from app.serverless.background import sign_body
 from app.serverless.schemas import HandlerOutput
-from tests.app.serverless.conftest import Running
+from tests.app.serverless.conftest import WEBHOOK_SECRET, Running, WebhookReceiver
 from tests.app.serverless.procs import API_KEY
 
 FAST = {"nfe_step": 4}
@@ -35,7 +37,9 @@ def total_requests(service: Running) -> int:
         return tts.health()["stats"]["total_requests"]
 
 
-def test_runsync_returns_the_seed_output_and_the_confirmation_flow_works(service: Running, worker: Running) -> None:
+def test_runsync_returns_the_seed_output_and_the_confirmation_flow_works(
+    service: Running, worker: Running, webhook_receiver: WebhookReceiver
+) -> None:
     with RunPodTTSClient(worker.url, service_api_key=API_KEY) as rp:
         answer = rp.runsync(tts_input("Xin chào Việt Nam", job_id="it-runsync-1", **FAST))
         assert answer["status"] == "COMPLETED", answer
@@ -60,6 +64,14 @@ def test_runsync_returns_the_seed_output_and_the_confirmation_flow_works(service
             assert tts.check_download("it-runsync-1")["confirmed"] is True
     # The worker's waiter saw the confirmation.
     assert worker.proc.wait_log("confirmation.received job_id=it-runsync-1", timeout=5)
+    # The frontend got the completion webhook, signed, without the audio.
+    headers, hook = webhook_receiver.wait_for("it-runsync-1")
+    assert hook["event"] == "tts.completed" and hook["status"] == "COMPLETED"
+    assert hook["id"] == answer["id"]
+    assert hook["output"]["download_url"] == output["download_url"]
+    assert "audio_base64" not in hook["output"]
+    body = next(b for h, b in webhook_receiver.received if json.loads(b)["job_id"] == "it-runsync-1")
+    assert headers["x-webhook-signature"] == sign_body(WEBHOOK_SECRET, body)
 
 
 def test_an_old_client_that_never_confirms_still_completes_with_a_warning(worker: Running) -> None:
@@ -115,7 +127,7 @@ async def test_a_job_id_sent_twice_is_synthesized_once(service: Running, worker:
     assert total_requests(service) == before + 1
 
 
-def test_bad_input_fails_at_once(worker: Running) -> None:
+def test_bad_input_fails_at_once(worker: Running, webhook_receiver: WebhookReceiver) -> None:
     with RunPodTTSClient(worker.url) as rp:
         for payload, fragment in [
             ({"speed": 0.9}, "text: Field required"),
@@ -133,6 +145,8 @@ def test_bad_input_fails_at_once(worker: Running) -> None:
         assert answer["status"] == "FAILED"
         assert answer["error"].startswith("voice_not_found: ")
         assert time.monotonic() - start < 2.0
+    _, hook = webhook_receiver.wait_for(answer["id"])  # no job_id given: RunPod's id is the job id
+    assert hook["event"] == "tts.failed" and hook["error"] == answer["error"]
 
 
 def test_wrong_service_key_is_a_permanent_failure(service: Running, tmp_path) -> None:
