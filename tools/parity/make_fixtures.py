@@ -144,9 +144,7 @@ def waveform(n: int, seed: int, parts: list[tuple[float, float, float]], noise: 
 
 N_COND = (N_REF - 1) * HOP  # 7424 samples -> 30 frames
 WAVES = {
-    "mel_wave": dict(
-        n=12000, seed=7, parts=[(0.3, 220.0, 0.0), (0.2, 440.0, 0.5), (0.1, 1234.5, 1.0)], noise=0.01
-    ),
+    "mel_wave": dict(n=12000, seed=7, parts=[(0.3, 220.0, 0.0), (0.2, 440.0, 0.5), (0.1, 1234.5, 1.0)], noise=0.01),
     "cond_wave": dict(n=N_COND, seed=8, parts=[(0.25, 180.0, 0.0), (0.15, 600.0, 0.3)], noise=0.02),
     "cond_wave_2": dict(n=N_COND, seed=9, parts=[(0.2, 300.0, 0.2), (0.1, 2000.0, 0.0)], noise=0.02),
 }
@@ -236,9 +234,7 @@ def make_variant(variant, out: Path, vocab_char_map, vocab_size, weights_path: P
     time = torch.tensor([0.37])
     with torch.no_grad():
         dit.clear_cache()
-        fwd_cond = dit(
-            x=x, cond=cond, text=text, time=time, mask=None, drop_audio_cond=False, drop_text=False
-        )
+        fwd_cond = dit(x=x, cond=cond, text=text, time=time, mask=None, drop_audio_cond=False, drop_text=False)
         dit.clear_cache()
         fwd_null = dit(x=x, cond=cond, text=text, time=time, mask=None, drop_audio_cond=True, drop_text=True)
         dit.clear_cache()
@@ -465,9 +461,7 @@ def main() -> None:
             ref=SAMPLE_REF_TEXT,
             gen=SAMPLE_GEN_TEXT,
             second=SAMPLE_TEXT_2,
-            segmented=[
-                "".join(c) for c in convert_char_to_pinyin([SAMPLE_REF_TEXT + SAMPLE_GEN_TEXT, SAMPLE_TEXT_2])
-            ],
+            segmented=["".join(c) for c in convert_char_to_pinyin([SAMPLE_REF_TEXT + SAMPLE_GEN_TEXT, SAMPLE_TEXT_2])],
         ),
         waves={k: dict(v) for k, v in WAVES.items()},
         variants={},
