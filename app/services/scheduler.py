@@ -253,14 +253,16 @@ class Scheduler:
             while not self._stopping:
                 if not self._has_work() and not self._inbox:
                     await self._release_memory_if_idle()
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                    if self._stopping:
-                        break
-                    if self.settings.batch_wait_seconds > 0:
-                        # Requests sent together arrive a few ms apart: wait
-                        # briefly so they share the first forward pass.
-                        await asyncio.sleep(self.settings.batch_wait_seconds)
+                    # Re-checked after that await: a submit or stop may have come meanwhile,
+                    # and clearing the event then would lose its wake-up.
+                    if not self._inbox and not self._stopping:
+                        self._wakeup.clear()
+                        await self._wakeup.wait()
+                        if not self._stopping and self.settings.batch_wait_seconds > 0:
+                            # Requests sent together arrive a few ms apart: wait
+                            # briefly so they share the first forward pass.
+                            await asyncio.sleep(self.settings.batch_wait_seconds)
+                    continue
                 while self._inbox:
                     self._admit(self._inbox.popleft())
                 await self._plan_new_jobs()
