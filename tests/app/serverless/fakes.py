@@ -78,7 +78,8 @@ class FakeService:
             job_id = body["job_id"]
             duplicate = job_id in self.jobs
             if not duplicate:
-                self.jobs[job_id] = FakeJob(job_id, body, self.polls, self.outcome)
+                polls = 10**9 if body["text"].startswith("LONG") else self.polls  # "LONG...": never ends
+                self.jobs[job_id] = FakeJob(job_id, body, polls, self.outcome)
             job = self.jobs[job_id]
             return httpx.Response(
                 200,
