@@ -26,8 +26,8 @@ from app.services.text.errors import TextFrontendError
 __all__ = [
     "DEFAULT_MODEL_ID",
     "EmptyTranscriptError",
-    "TranscriberError",
     "Transcriber",
+    "TranscriberError",
     "transcript_for",
     "transcript_path",
 ]
@@ -166,15 +166,11 @@ class Transcriber:
 
         if not getattr(config, "lang_to_id", None):
             config.lang_to_id = {
-                token: int(tid)
-                for token, tid in tokenizer.get_vocab().items()
-                if _LANGUAGE_TOKEN.fullmatch(token)
+                token: int(tid) for token, tid in tokenizer.get_vocab().items() if _LANGUAGE_TOKEN.fullmatch(token)
             }
         if not getattr(config, "task_to_id", None):
             config.task_to_id = {
-                task: tid
-                for task in ("transcribe", "translate")
-                if (tid := token_id(f"<|{task}|>")) is not None
+                task: tid for task in ("transcribe", "translate") if (tid := token_id(f"<|{task}|>")) is not None
             }
         if getattr(config, "no_timestamps_token_id", None) is None:
             tid = token_id("<|notimestamps|>")

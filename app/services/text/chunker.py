@@ -20,7 +20,8 @@ All of this is one minimum-cost segmentation (dynamic programming) over the
 candidate break points: each chunk costs 1 (a chunk re-runs the reference), a
 chunk over the word target costs quadratically more, a chunk under the minimum
 costs a lot, and each break costs by kind (sentence end 0, ``;``/``:`` 0.5,
-comma 1, between words 30, inside a number 10^4 to 10^6). A chunk over the byte
+comma 1, between words 30, inside a number 10^4 to 10^6), and a chunk that
+runs past a sentence end only to stop mid-sentence costs 2. A chunk over the byte
 budget is not allowed, except a single word longer than the budget.
 
 The input is model text (normalized); the chunks, joined with single spaces,
@@ -36,13 +37,18 @@ from dataclasses import dataclass
 __all__ = ["NUMBER_WORDS", "ChunkPolicy", "chunk_text", "utf8_len"]
 
 NUMBER_WORDS = frozenset(
-    "không một mốt hai ba bốn tư năm lăm nhăm sáu bảy tám chín mười mươi trăm nghìn ngàn "
-    "triệu tỷ tỉ linh lẻ phẩy".split()
+    {
+        *("không", "một", "mốt", "hai", "ba", "bốn", "tư", "năm", "lăm", "nhăm", "sáu", "bảy", "tám"),
+        *("chín", "mười", "mươi", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "linh", "lẻ", "phẩy"),
+    }
 )
 _SCALE_WORDS = frozenset({"trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ"})
 _NUMBER_PREFIXES = {"phần": "trăm", "âm": None}  # "phần trăm" and "âm" (negative) join a number
 _CONJUNCTIONS = frozenset(
-    "và nhưng hoặc hay mà thì nên vì để khi nếu rằng song còn rồi cùng nhằm theo trong với".split()
+    {
+        *("và", "nhưng", "hoặc", "hay", "mà", "thì", "nên", "vì", "để", "khi"),
+        *("nếu", "rằng", "song", "còn", "rồi", "cùng", "nhằm", "theo", "trong", "với"),
+    }
 )
 _TRAILING_PUNCT = re.compile(r"[.!?;:,]+$")
 _WORDLIKE = re.compile(r"[^\W_]")
@@ -64,6 +70,8 @@ class ChunkPolicy:
     chunk_cost: float = 1.0
     long_weight: float = 0.05
     short_weight: float = 10.0
+    # A chunk that runs past a sentence end and stops mid-sentence ("... năm trước. theo báo cáo,").
+    straddle_cost: float = 2.0
     break_costs: tuple[float, ...] = (0.0, 0.5, 1.0, 30.0, 20.0, 1e4, 1e6)
 
     def __post_init__(self) -> None:
@@ -143,6 +151,7 @@ def chunk_text(text: str, max_bytes: int, policy: ChunkPolicy = DEFAULT_POLICY) 
     unit_words = [sum(wordy[a : b + 1]) for a, b in zip(unit_start, bounds)]
     unit_break = [policy.break_costs[kinds[b]] for b in bounds]
     n = len(bounds)
+    sentence_end = [kinds[b] == _SENTENCE or k == n - 1 for k, b in enumerate(bounds)]
 
     def cost(words: int) -> float:
         c = policy.chunk_cost
@@ -159,12 +168,15 @@ def chunk_text(text: str, max_bytes: int, policy: ChunkPolicy = DEFAULT_POLICY) 
         size = -1
         words = 0
         tail = unit_break[j] if j < n - 1 else 0.0
+        straddles = False
         for i in range(j, -1, -1):  # chunk starts with unit i
             size += unit_bytes[i] + 1
             words += unit_words[i]
             if i != j and (size > max_bytes or words > prune):
                 break
-            total = best[i] + cost(words) + tail
+            if i != j and sentence_end[i] and not sentence_end[j]:
+                straddles = True
+            total = best[i] + cost(words) + tail + (policy.straddle_cost if straddles else 0.0)
             if total < best[j + 1]:
                 best[j + 1] = total
                 back[j + 1] = i

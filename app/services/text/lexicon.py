@@ -71,10 +71,7 @@ def make_entry(term: str, reading: str, case: str = "auto") -> LexiconEntry:
         raise InvalidLexiconError(f"lexicon term {term!r} has no letter or digit")
     if case not in _CASE_MODES:
         raise InvalidLexiconError(f"lexicon case for {term!r} must be one of {', '.join(_CASE_MODES)}")
-    if case == "auto":
-        ignore = any(ch.islower() for ch in term)
-    else:
-        ignore = case == "ignore"
+    ignore = any(ch.islower() for ch in term) if case == "auto" else case == "ignore"
     return LexiconEntry(term, reading.lower(), ignore)
 
 

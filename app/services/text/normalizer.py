@@ -11,7 +11,8 @@ The pipeline, for one text::
     expand_rules      what Vinorm gets wrong or drops: currency symbols before
                       the amount, ranges (80-90%, 1975-1980), negative numbers,
                       month/year (quý 3/2024), "per" slashes (người/km2),
-                      day ranges (10-12/3), phone numbers with dots, "5tr"
+                      day ranges (10-12/3), phone numbers with dots, "5tr",
+                      Roman numerals after quý/phần/tập/... (quý IV)
     split_segments    cut after sentence punctuation followed by whitespace;
                       the punctuation is set aside, the bodies go to Vinorm
     Vinorm            one engine call for all bodies (cached per body)
@@ -86,7 +87,7 @@ _EMOJI = re.compile(
     "\U000e0000-\U000e007f"  # tags
     "]+"
 )
-_DOUBLE_QUOTES = re.compile("[\"“”„‟«»‹›「」『』]")
+_DOUBLE_QUOTES = re.compile('["“”„‟«»‹›「」『』]')
 _SINGLE_QUOTES = re.compile("[‘’‚‛′]")
 _ELLIPSIS = re.compile(r"…|\.{3,}")
 _DIGIT_DASH = re.compile(r"(?<=\d)\s*[–—‒]\s*(?=\d)")
@@ -124,6 +125,7 @@ def clean_text(text: str) -> str:
     text = _ELLIPSIS.sub("...", text)
     text = _DIGIT_DASH.sub("-", text)  # 2000–2010 -> 2000-2010 (a range rule reads it)
     text = _SPACED_DASH.sub(",", text)  # "anh nói — rồi đi" pauses like a comma
+    text = re.sub(r"[^\S\n]+(?=[,;!?:])", "", text)  # "nói , rồi" -> "nói, rồi"
     text = _BULLET.sub("", text)
     text = _GLUED_PUNCT.sub(r"\1 ", text)  # "chào,tôi" -> "chào, tôi"
     lines = []
@@ -151,13 +153,17 @@ _CURRENCY_AFTER = re.compile(rf"({_NUM}){_SCALE}\s?(US\$|[$£¥€₫₩])")
 _MILLION_TR = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?tr\b(?!\.\w)")
 _PERCENT_RANGE = re.compile(rf"(?<![\d.,/-])({_NUM})\s?-\s?({_NUM})\s?%")
 _YEAR_RANGE = re.compile(r"(?<![\d.,/-])([12]\d{3})\s?-\s?([12]\d{3})(?![\d/-]|[.,]\d)")
-_SMALL_RANGE = re.compile(r"(?<![\d.,/-])(\d{1,4})-(\d{1,4})(?=\s+[^\W\d_])(?![\d/-])")
+_SMALL_RANGE = re.compile(r"(?<![\d.,/-])(\d{1,4})\s?-\s?(\d{1,4})(?=\s*°|\s+[^\W\d_])")
 _NOT_A_RANGE_BEFORE = re.compile(
     r"(?:ngày|hôm|mùng|mồng|tỷ số|tỉ số|thắng|thua|hòa|hoà|sáng|chiều|tối|đêm|trưa|số|mã|phòng)\s*$",
     re.IGNORECASE,
 )
 _DAY_RANGE = re.compile(r"(?<![\d.,/-])(\d{1,2})-(\d{1,2})/(\d{1,2})(?![\d])")
-_PHONE = re.compile(r"(?<![\w.,+])(?:\+84|0)\d{1,4}(?:[.\s-]\d{2,4}){1,3}(?![\w]|[.,]\d)")
+_PHONE = re.compile(r"(?<![\w.,+])(?:\+84\s?|0)\d{1,4}(?:[.\s-]\d{2,4}){1,3}(?![\w]|[.,]\d)")
+_ROMAN_AFTER = re.compile(
+    r"\b(quý|phần|tập|mục|giai đoạn|hạng|cấp|đợt|chặng|vòng)\s+([IVX]{1,6})\b(?![-.]\w)", re.IGNORECASE
+)
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 _NEGATIVE = re.compile(r"(?:(?<=^)|(?<=[\s(\[]))-(?=\d)")
 _MONTH_YEAR = re.compile(r"(?<![\d/.-])(0?[1-9]|1[0-2])/([12]\d{3})(?![\d/])")
 _PERCENT_PER = re.compile(r"%\s?/\s?(?=[^\W\d_])")
@@ -211,6 +217,23 @@ def _phone(m: re.Match[str]) -> str:
     return ("+" if m.group(0).startswith("+") else "") + digits
 
 
+def roman_to_int(numeral: str) -> int | None:
+    """1..39 in canonical Roman numerals (I..XXXIX), else ``None``."""
+    total = 0
+    for i, ch in enumerate(numeral):
+        value = _ROMAN_VALUES[ch]
+        total += -value if i + 1 < len(numeral) and _ROMAN_VALUES[numeral[i + 1]] > value else value
+    canonical = "X" * (total // 10) + ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"][total % 10]
+    return total if 0 < total < 40 and canonical == numeral else None
+
+
+def _roman_after(m: re.Match[str]) -> str:
+    if not m.group(2).isupper():
+        return m.group(0)
+    value = roman_to_int(m.group(2))
+    return m.group(0) if value is None else f"{m.group(1)} {value}"
+
+
 def _word_per(m: re.Match[str]) -> str:
     right = m.group(2)
     return f"{m.group(1)} trên {_UNITS.get(right, right)}"
@@ -236,6 +259,7 @@ def expand_rules(text: str) -> str:
     text = _YEAR_RANGE.sub(r"\1 đến \2", text)  # "1975-1980"
     text = _DAY_RANGE.sub(_day_range, text)  # "10-12/3": Vinorm needs a "từ" before it
     text = _SMALL_RANGE.sub(_small_range, text)  # "15-20 người"
+    text = _ROMAN_AFTER.sub(_roman_after, text)  # "quý I": Vinorm reads Roman numerals after few words
     text = _NEGATIVE.sub("âm ", text)  # "-5 độ": Vinorm drops the sign
     text = _MONTH_YEAR.sub(r"\1 năm \2", text)  # "quý 3/2024": Vinorm reads "ba / hai nghìn..."
     text = _PERCENT_PER.sub("% trên ", text)  # "6,5%/năm": Vinorm drops "phần trăm"
@@ -280,7 +304,7 @@ def split_segments(text: str) -> list[Segment]:
 
 # --- 4. after Vinorm ----------------------------------------------------------------------
 
-_DIGIT_NAMES = "không một hai ba bốn năm sáu bảy tám chín".split()
+_DIGIT_NAMES = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 _NOT_WORD = re.compile(r"[^\w\s]|_")
 _DIGITS = re.compile(r"\d+")
 
@@ -337,9 +361,7 @@ class Normalizer:
         prepared = [self.prepare(t, lexicon) for t in texts]
         bodies = {s.body for segs in prepared for s in segs if s.body}
         outputs = self._vinorm(sorted(bodies))
-        return [
-            assemble([outputs.get(s.body, "") for s in segs], [s.punct for s in segs]) for segs in prepared
-        ]
+        return [assemble([outputs.get(s.body, "") for s in segs], [s.punct for s in segs]) for segs in prepared]
 
     def _vinorm(self, bodies: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -19,6 +19,7 @@ separator count does not come back intact is re-run one text per line.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
@@ -133,10 +134,8 @@ class VinormRunner:
         if os.access(binary, os.X_OK):
             return binary
         # Some wheels lose the +x bit. Fix it in place if we may, else in a private copy.
-        try:
+        with contextlib.suppress(OSError):
             binary.chmod(binary.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        except OSError:
-            pass
         if os.access(binary, os.X_OK):
             return binary
         self._private_bin_dir = tempfile.mkdtemp(prefix="vinorm-bin-")
@@ -231,8 +230,7 @@ class VinormRunner:
                     cwd=work,
                     env=env,
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
+                    capture_output=True,
                     timeout=self.timeout,
                     check=False,
                 )
@@ -249,8 +247,8 @@ class VinormRunner:
                 raise VinormFailedError(f"vinorm wrote no output: {exc}") from exc
         # The engine can cut a multi-byte letter in half on odd input: drop the debris.
         records = raw.decode("utf-8", "replace").replace("\ufffd", "").split(_RECORD_END)
-        if len(records) == len(lines) + 1 and not records[-1].strip():
-            records.pop()
+        if not records[-1].strip():
+            records.pop()  # what follows the last record's end marker
         if len(records) != len(lines):
             raise VinormFailedError(f"vinorm returned {len(records)} records for {len(lines)} lines")
         return [" ".join(r.split()) for r in records]

@@ -171,7 +171,7 @@ def test_resamples_to_16k_before_the_processor(transcriber: Transcriber) -> None
     finally:
         transcriber.processor = recorder.inner
     assert isinstance(text, str)
-    (lengths, kwargs), = recorder.calls
+    ((lengths, kwargs),) = recorder.calls
     assert kwargs["sampling_rate"] == 16_000
     assert lengths == [24_000]  # 1.5 s at 16 kHz, one window
 
@@ -184,7 +184,7 @@ def test_long_audio_is_cut_into_30_second_windows(transcriber: Transcriber) -> N
         text = transcriber.transcribe(_tone(31.0, 8_000), 8_000)
     finally:
         transcriber.processor = recorder.inner
-    (lengths, _), = recorder.calls
+    ((lengths, _),) = recorder.calls
     assert lengths == [480_000, 16_000]
     assert isinstance(text, str) and text
 
@@ -259,9 +259,7 @@ class FakeTranscriber:
         return self.text
 
 
-def test_transcript_for_transcribes_once_and_saves_beside_the_clip(
-    tmp_path: Path, transcriber: Transcriber
-) -> None:
+def test_transcript_for_transcribes_once_and_saves_beside_the_clip(tmp_path: Path, transcriber: Transcriber) -> None:
     clip = tmp_path / "3_Nu.wav"
     sf.write(clip, _tone(0.8, 22_050), 22_050)
     text = transcript_for(clip, transcriber)
