@@ -13,7 +13,7 @@ import pytest
 
 from app.client import APIError, AsyncTTSClient, JobFailedError, TTSClient
 from tests.app.serverless.conftest import Running
-from tests.app.serverless.procs import API_KEY
+from tests.app.serverless.procs import API_KEY, children_of
 
 
 def test_confirmation_flow(rest_service: Running) -> None:
@@ -85,3 +85,11 @@ async def test_async_client_against_the_service(rest_service: Running) -> None:
         with pytest.raises(JobFailedError) as cancelled:
             await tts.wait("rest-async-kill", poll_interval=0.05, timeout=30)
         assert cancelled.value.status == "cancelled"
+
+
+def test_serve_mode_is_the_service_itself(rest_service: Running) -> None:
+    """``launcher serve`` exec's the service: no wrapper process between it and SIGTERM."""
+    assert children_of(rest_service.proc.pid) == []
+    with TTSClient(rest_service.url) as tts:
+        assert tts.ping() == {"status": "healthy"}
+    assert "Uvicorn running on http://127.0.0.1:" in rest_service.proc.log()

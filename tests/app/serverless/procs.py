@@ -154,7 +154,7 @@ def worker_env(service_url: str, **extra: str) -> dict[str, str]:
         "TTS_SERVICE_URL": service_url,
         "WORKER_POLL_INTERVAL_SECONDS": "0.1",
         "WORKER_PROGRESS_MIN_INTERVAL_SECONDS": "0.5",
-        "WORKER_CONFIRMATION_TIMEOUT_SECONDS": "3",
+        "WORKER_CONFIRMATION_TIMEOUT_SECONDS": "2",
         "WORKER_CONFIRMATION_POLL_SECONDS": "0.1",
         "WORKER_RETRY_INITIAL_DELAY_SECONDS": "0.1",
         "UVICORN_LOG_LEVEL": "warning",

@@ -23,7 +23,6 @@ from tests.app.serverless.procs import (
     pid_alive,
     service_env,
     spawn,
-    wait_until,
     wait_worker,
 )
 
@@ -189,21 +188,3 @@ def test_launcher_commands_have_help(argv: list[str]) -> None:
     done = subprocess.run([*LAUNCHER, *argv], capture_output=True, text=True)
     assert done.returncode == 0
     assert "usage: python -m app.serverless.launcher" in done.stdout
-
-
-def test_serve_mode_runs_the_service_on_port(tmp_path: Path) -> None:
-    import httpx
-
-    port = free_port()
-    env = service_env(tmp_path, PORT=str(port), SERVICE_HOST="127.0.0.1", WEIGHTS_DIR=str(tmp_path / "none"))
-    proc = spawn("serve", [*LAUNCHER, "serve", "--demo"], env, tmp_path / "logs")
-    try:
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200, proc, 60, "up")
-        assert children_of(proc.pid) == []  # exec'd: the launcher *is* the service
-        proc.signal(signal.SIGTERM)
-        proc.popen.wait(timeout=30)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert proc.popen.returncode in (0, -signal.SIGTERM)
-        assert "Application shutdown complete" in proc.log()
-    finally:
-        proc.stop()

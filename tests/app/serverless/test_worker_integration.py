@@ -78,7 +78,7 @@ def test_an_old_client_that_never_confirms_still_completes_with_a_warning(worker
     with RunPodTTSClient(worker.url, service_api_key=API_KEY) as rp:
         answer = rp.runsync(tts_input("Không xác nhận", job_id="it-noconfirm", **FAST))
     assert answer["status"] == "COMPLETED"
-    # WORKER_CONFIRMATION_TIMEOUT_SECONDS=3 in the tests.
+    # WORKER_CONFIRMATION_TIMEOUT_SECONDS=2 in the tests.
     assert worker.proc.wait_log("confirmation.timeout job_id=it-noconfirm", timeout=8)
     assert "download confirmation not received" in worker.proc.log()
 
@@ -147,19 +147,6 @@ def test_bad_input_fails_at_once(worker: Running, webhook_receiver: WebhookRecei
         assert time.monotonic() - start < 2.0
     _, hook = webhook_receiver.wait_for(answer["id"])  # no job_id given: RunPod's id is the job id
     assert hook["event"] == "tts.failed" and hook["error"] == answer["error"]
-
-
-def test_wrong_service_key_is_a_permanent_failure(service: Running, tmp_path) -> None:
-    from tests.app.serverless.procs import start_worker
-
-    proc, url = start_worker(tmp_path, service.url, API_KEY="not-the-key")
-    try:
-        with RunPodTTSClient(url) as rp:
-            answer = rp.runsync(tts_input("Xin chào", **FAST))
-        assert answer["status"] == "FAILED"
-        assert answer["error"].startswith("unauthorized: ")
-    finally:
-        proc.stop()
 
 
 def test_worker_urls_require_the_service_key(service: Running, worker: Running) -> None:
