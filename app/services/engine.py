@@ -68,7 +68,8 @@ class EngineService:
 
             s = self.settings
             if s.demo:
-                self._engine = f5_tts.F5TTS.demo(seed=0)
+                # The demo model stays on the CPU (deterministic, no GPU needed) unless DEVICE says otherwise.
+                self._engine = f5_tts.F5TTS.demo(seed=0, device=s.device or "cpu")
             else:
                 self._engine = f5_tts.F5TTS(
                     ckpt=s.model_checkpoint,

@@ -130,6 +130,7 @@ class Scheduler:
         self._inbox: deque[ScheduledJob] = deque()
         self._wakeup = asyncio.Event()
         self._active: dict[str, ScheduledJob] = {}  # insertion order = arrival order
+        self._finalizing: dict[str, ScheduledJob] = {}  # synthesized, audio being written
         self._running: _RunningBatch | None = None
         # Replaced (never mutated) so the GPU thread always reads a consistent set.
         self._dropped_ids: frozenset[str] = frozenset()
@@ -178,7 +179,7 @@ class Scheduler:
     def queue_position(self, job_id: str) -> int | None:
         """0 while the job is being synthesized; 1 + unfinished jobs ahead of it while it waits."""
         job = self._active.get(job_id)
-        if job is not None and job.started_at is not None:
+        if (job is not None and job.started_at is not None) or job_id in self._finalizing:
             return 0
         ahead = 0
         for other in self._active.values():
@@ -196,7 +197,17 @@ class Scheduler:
         """Live progress of an unfinished job, None when the scheduler does not hold it."""
         job = self._active.get(job_id)
         if job is None:
-            return None
+            finishing = self._finalizing.get(job_id)
+            if finishing is None:
+                return None
+            return {
+                "fraction": 0.99,
+                "step": 0,
+                "total_steps": 0,
+                "chunks_done": finishing.chunks_total,
+                "chunks_total": finishing.chunks_total,
+                "started_at": finishing.started_at,
+            }
         running = self._running
         step = total = 0
         in_flight_fraction = 0.0
@@ -443,9 +454,11 @@ class Scheduler:
     def _finalize(self, job: ScheduledJob) -> None:
         # Joining and writing the file is CPU and disk work that must not hold
         # up the next forward pass: it runs as its own task.
+        self._finalizing[job.id] = job
         task = asyncio.get_running_loop().create_task(self.events.job_synthesized(job, job.waves))
         self._finalizers.add(task)
         task.add_done_callback(self._finalizers.discard)
+        task.add_done_callback(lambda _: self._finalizing.pop(job.id, None))
 
     def _fail(self, job: ScheduledJob, error: ServiceError) -> None:
         self.drop(job.id)
