@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import torch
 
-from app.client import RunPodTTSClient, tts_input
+from app.client import APIError, RunPodTTSClient, TTSClient, tts_input
 from app.serverless.launcher import WEIGHT_FILES, weights_env
 from app.serverless.launcher import main as launcher_main
 from tests.app.serverless.conftest import Running
@@ -81,11 +86,37 @@ def test_worker_mode_serves_jobs_and_sigterm_waits_for_the_download_confirmation
         launcher.stop()
 
 
-def test_the_launcher_exits_non_zero_when_the_service_dies(tmp_path: Path) -> None:
-    launcher, _ = start_launcher(tmp_path)
+def test_the_service_dying_mid_job_fails_the_job_and_stops_the_container(tmp_path: Path) -> None:
+    launcher, url = start_launcher(tmp_path, WORKER_SERVICE_RETRY_SECONDS="2")
     try:
         service_pid, worker_pid = children_of(launcher.pid)
-        subprocess.run(["kill", "-KILL", str(service_pid)], check=True)
+        service_url = re.search(r"worker\.start service=(http://\S+)", launcher.log())
+        assert service_url is not None
+        answers: list[dict[str, Any]] = []
+        long_text = " ".join(["Xin chào các bạn, hôm nay trời đẹp quá, chúng ta cùng đi chơi nhé."] * 3)
+        with RunPodTTSClient(url) as rp:
+            submitted = rp.run(tts_input(long_text, job_id="dies-1", nfe_step=128))
+            # The local test server runs the job inside the /status call.
+            waiting = threading.Thread(target=lambda: answers.append(rp.status(submitted["id"])))
+            waiting.start()
+            with TTSClient(service_url.group(1)) as tts:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    try:
+                        if tts.progress("dies-1")["status"] == "processing":
+                            break
+                    except (httpx.HTTPError, APIError):
+                        pass  # not submitted yet
+                    time.sleep(0.05)
+                assert tts.progress("dies-1")["status"] == "processing"
+            os.kill(service_pid, signal.SIGKILL)
+            waiting.join(timeout=30)
+        assert not waiting.is_alive()
+        # The job fails once the retry budget is spent ...
+        assert answers[0]["status"] == "FAILED"
+        assert answers[0]["error"].startswith("service_unavailable: ")
+        assert "did not answer for 2 s" in answers[0]["error"]
+        # ... and the container stops (non-zero) so RunPod replaces it.
         launcher.popen.wait(timeout=30)
         assert launcher.popen.returncode != 0
         assert "the service died" in launcher.log()
