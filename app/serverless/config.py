@@ -34,7 +34,7 @@ class WorkerSettings(BaseSettings):
 
     # --- jobs ---
     concurrency: int = Field(8, ge=1, le=256, validation_alias=_alias("worker_concurrency"))
-    poll_interval_seconds: float = Field(2.0, gt=0, validation_alias=_alias("worker_poll_interval_seconds"))
+    poll_interval_seconds: float = Field(0.5, gt=0, validation_alias=_alias("worker_poll_interval_seconds"))
     progress_min_interval_seconds: float = Field(
         2.0, ge=0, validation_alias=_alias("worker_progress_min_interval_seconds")
     )
