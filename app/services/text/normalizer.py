@@ -259,7 +259,7 @@ def expand_rules(text: str) -> str:
     text = _YEAR_RANGE.sub(r"\1 đến \2", text)  # "1975-1980"
     text = _DAY_RANGE.sub(_day_range, text)  # "10-12/3": Vinorm needs a "từ" before it
     text = _SMALL_RANGE.sub(_small_range, text)  # "15-20 người"
-    text = _ROMAN_AFTER.sub(_roman_after, text)  # "quý I": Vinorm reads Roman numerals after few words
+    text = _ROMAN_AFTER.sub(_roman_after, text)  # "quý I": Vinorm reads a lone "I" as the letter
     text = _NEGATIVE.sub("âm ", text)  # "-5 độ": Vinorm drops the sign
     text = _MONTH_YEAR.sub(r"\1 năm \2", text)  # "quý 3/2024": Vinorm reads "ba / hai nghìn..."
     text = _PERCENT_PER.sub("% trên ", text)  # "6,5%/năm": Vinorm drops "phần trăm"

@@ -185,7 +185,7 @@ def test_assemble_attaches_punctuation_and_lowercases() -> None:
             "từ mười đến mười hai tháng ba, gọi không hai bốn ba tám hai sáu một hai ba bốn.",
         ),
         ("Khoảng 5tr đồng.", "khoảng năm triệu đồng."),  # Vinorm: "năm tê rờ"
-        ("Quý IV, phần II.", "quý bốn, phần hai."),  # Vinorm: "quý i v"
+        ("Quý I, phần I, tập IV.", "quý một, phần một, tập bốn."),  # Vinorm: "quý i"
         ("Chương IV, thế kỷ XXI.", "chương bốn, thế kỷ hai mươi mốt."),
         ("GDP, WHO và VTV.", "giy đi pi, đắp liu ếch âu và vi ti vi."),  # acronyms spelled
         ("TIÊU ĐỀ\nDòng hai\n- mục một", "tiêu đề. dòng hai. mục một."),
