@@ -106,10 +106,10 @@ def strip_emoji_and_controls(text: str) -> str:
             out.append(ch)
             continue
         cat = unicodedata.category(ch)
-        if ch.isspace():  # tab, CR, no-break and other spaces
+        if ch.isspace() or ch == "\u200b":  # tab, CR, no-break, zero-width and other spaces
             out.append(" ")
         elif cat in ("Cc", "Cf", "Co", "Cs", "Cn"):
-            continue  # NUL, BEL, zero-width spaces, BOM, bidi marks, soft hyphen, private use
+            continue  # NUL, BEL, joiners, BOM, bidi marks, soft hyphen, private use
         else:
             out.append(ch)
     return "".join(out)

@@ -28,6 +28,8 @@ def test_strip_emoji_and_controls() -> None:
     text = "Xin 😀👍🏽 chào\u200b bạn\x07\ufeff ❤️✅ 🇻🇳 1️⃣ ok\x00"
     assert strip_emoji_and_controls(text).split() == ["Xin", "chào", "bạn", "1", "ok"]
     assert strip_emoji_and_controls("a\tb\r\nc\u00a0d") == "a b \nc d"
+    # A zero-width space separates words; joiners, soft hyphens and bidi marks are just dropped.
+    assert strip_emoji_and_controls("xin\u200bchào cà\u00adphê\u200e\u200c") == "xin chào càphê"
     # Letters with marks, degree sign, currency and punctuation stay.
     assert strip_emoji_and_controls("Tiếng Việt 25°C €5, 100%!") == "Tiếng Việt 25°C €5, 100%!"
 
