@@ -26,6 +26,7 @@ def serve(
     """Run the HTTP service (one process: it owns the GPU). Settings come from the environment;
     see docs/service.md."""
     import uvicorn
+    from pydantic import ValidationError
 
     from app.core.config import Settings
     from app.main import create_app
@@ -38,7 +39,11 @@ def serve(
         overrides["port"] = port
     if demo:
         overrides["demo"] = True
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        typer.echo(f"invalid configuration (environment variables or .env):\n{exc}", err=True)
+        raise typer.Exit(code=2) from None
 
     server: uvicorn.Server | None = None
 

@@ -41,3 +41,11 @@ def test_serve_without_reachable_weights_exits_with_instructions(tmp_path: Path)
     assert "hf://hynt/F5-TTS-Vietnamese-ViVoice/model_last.pt" in message
     assert "MODEL_CHECKPOINT=" in message and "f5-tts-vi serve --demo" in message
     assert "Traceback" not in message
+
+
+def test_serve_with_a_bad_setting_says_which(tmp_path: Path) -> None:
+    env = service_env(tmp_path, MAX_BATCH_ITEMS="zero")
+    result = _run(["serve", "--demo", "--port", str(free_port())], env=env)
+    assert result.returncode == 2
+    assert "invalid configuration" in result.stderr and "max_batch_items" in result.stderr
+    assert "Traceback" not in result.stderr
