@@ -250,9 +250,13 @@ def report(batched: RunResult, baseline: RunResult, status: dict[str, Any], args
         _row(batched),
         _row(baseline),
         "",
-        f"**Batching: {ratio:.2f}x the throughput of batch size 1, p50 latency {latency_ratio:.2f}x lower.**",
+        f"**Throughput with batching / with batch size 1: {ratio:.2f}x** "
+        f"(p50 latency {batched.percentile(0.5):.2f} s vs {baseline.percentile(0.5):.2f} s, "
+        f"ratio {latency_ratio:.2f}).",
         "",
     ]
+    if args.note:
+        lines += ["## Notes", "", args.note, ""]
     return "\n".join(lines)
 
 
@@ -274,8 +278,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, help="markdown file (default: benchmarks/results/load-<device>-<arch>.md)"
     )
+    parser.add_argument("--note", help="a paragraph added to the markdown result (context, interpretation)")
     args = parser.parse_args()
-    args.command_line = "python benchmarks/load.py " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    shown = list(sys.argv[1:])
+    if "--note" in shown:  # the note is in the result already; keep the command readable
+        index = shown.index("--note")
+        shown[index : index + 2] = ["--note", "..."]
+    args.command_line = "python benchmarks/load.py " + " ".join(shlex.quote(arg) for arg in shown)
     return args
 
 
