@@ -126,9 +126,10 @@ class Scheduler:
         self.gpu_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpu")
         self.model_lock = asyncio.Lock()
         self.stats = BatchStats()
-        # Submitted, not yet admitted: the loop admits them all at once between batches.
-        self._inbox: deque[ScheduledJob] = deque()
-        self._wakeup = asyncio.Event()
+        # Submitted, not yet admitted: the loop admits them all at once between
+        # batches. The dict mirrors the queue's content for positions and drops.
+        self._inbox: asyncio.Queue[ScheduledJob | None] = asyncio.Queue()
+        self._waiting: dict[str, ScheduledJob] = {}
         self._active: dict[str, ScheduledJob] = {}  # insertion order = arrival order
         self._finalizing: dict[str, ScheduledJob] = {}  # synthesized, audio being written
         self._running: _RunningBatch | None = None
@@ -142,8 +143,8 @@ class Scheduler:
 
     # --- called by the JobService (event loop) ---
     def submit(self, job: ScheduledJob) -> None:
-        self._inbox.append(job)
-        self._wakeup.set()
+        self._waiting[job.id] = job
+        self._inbox.put_nowait(job)
 
     def start(self) -> None:
         if self._task is None:
@@ -156,7 +157,7 @@ class Scheduler:
     @property
     def unfinished_count(self) -> int:
         """Jobs accepted and not finished (waiting in the inbox or active)."""
-        return sum(1 for job in self._inbox if not job.dropped) + len(self._active)
+        return len(self._waiting) + len(self._active)
 
     @property
     def processing_ids(self) -> list[str]:
@@ -167,7 +168,7 @@ class Scheduler:
         rows already in the running batch stop at the next ODE step."""
         job = self._active.pop(job_id, None)
         if job is None:
-            job = next((waiting for waiting in self._inbox if waiting.id == job_id), None)
+            job = self._waiting.pop(job_id, None)  # still in the queue: skipped on admission
             if job is None:
                 return None
         job.dropped = True
@@ -186,11 +187,10 @@ class Scheduler:
             if other.id == job_id:
                 return ahead + 1
             ahead += 1
-        for waiting in self._inbox:
-            if waiting.id == job_id:
+        for waiting_id in self._waiting:
+            if waiting_id == job_id:
                 return ahead + 1
-            if not waiting.dropped:
-                ahead += 1
+            ahead += 1
         return None
 
     def progress(self, job_id: str) -> dict[str, Any] | None:
@@ -242,7 +242,7 @@ class Scheduler:
         ODE step) and the writing of finished jobs. Returns the ids of jobs that
         are still unfinished; the caller queues them again for the next start."""
         self._stopping = True
-        self._wakeup.set()
+        self._inbox.put_nowait(None)  # wakes the loop if it waits for work
         if self._task is not None:
             done, _ = await asyncio.wait({self._task}, timeout=grace_seconds)
             if not done:
@@ -254,7 +254,7 @@ class Scheduler:
         if self._finalizers:
             await asyncio.wait(set(self._finalizers), timeout=max(grace_seconds, 5.0))
         unfinished = [job.id for job in self._active.values()]
-        unfinished += [job.id for job in self._inbox if not job.dropped]
+        unfinished += list(self._waiting)
         self.gpu_executor.shutdown(wait=False, cancel_futures=True)
         return unfinished
 
@@ -262,20 +262,17 @@ class Scheduler:
     async def _run(self) -> None:
         try:
             while not self._stopping:
-                if not self._has_work() and not self._inbox:
+                if not self._has_work() and self._inbox.empty():
                     await self._release_memory_if_idle()
-                    # Re-checked after that await: a submit or stop may have come meanwhile,
-                    # and clearing the event then would lose its wake-up.
-                    if not self._inbox and not self._stopping:
-                        self._wakeup.clear()
-                        await self._wakeup.wait()
-                        if not self._stopping and self.settings.batch_wait_seconds > 0:
-                            # Requests sent together arrive a few ms apart: wait
-                            # briefly so they share the first forward pass.
-                            await asyncio.sleep(self.settings.batch_wait_seconds)
-                    continue
-                while self._inbox:
-                    self._admit(self._inbox.popleft())
+                    self._admit(await self._inbox.get())
+                    if not self._stopping and self.settings.batch_wait_seconds > 0:
+                        # Requests sent together arrive a few ms apart: wait
+                        # briefly so they share the first forward pass.
+                        await asyncio.sleep(self.settings.batch_wait_seconds)
+                while not self._inbox.empty():
+                    self._admit(self._inbox.get_nowait())
+                if self._stopping:
+                    break
                 await self._plan_new_jobs()
                 batch = self._next_batch()
                 if batch:
@@ -293,10 +290,13 @@ class Scheduler:
     def _has_work(self) -> bool:
         return any(job.chunks is None or job.pending for job in self._active.values())
 
-    def _admit(self, job: ScheduledJob) -> None:
-        if not job.dropped:
-            self._active[job.id] = job
-            self._update_gauges()
+    def _admit(self, job: ScheduledJob | None) -> None:
+        """Move a submitted job to the active set (None is the stop signal; dropped jobs are skipped)."""
+        if job is None or job.dropped:
+            return
+        self._waiting.pop(job.id, None)
+        self._active[job.id] = job
+        self._update_gauges()
 
     async def _plan_new_jobs(self) -> None:
         loop = asyncio.get_running_loop()
