@@ -159,7 +159,10 @@ def service_env(root: Path, **overrides: str) -> dict[str, str]:
             "BATCH_WAIT_SECONDS": "0.05",
         }
     )
-    for key in ("API_KEY", "WEBHOOK_URL", "NEXTJS_WEBHOOK_URL", "WEBHOOK_SECRET", "F5TTS_DEMO", "DEMO"):
+    # Empty, not absent: a developer's .env must not switch these on in tests.
+    for key in ("API_KEY", "WEBHOOK_URL", "NEXTJS_WEBHOOK_URL", "WEBHOOK_SECRET", "PUBLIC_BASE_URL"):
+        env[key] = ""
+    for key in ("F5TTS_DEMO", "DEMO"):  # --demo decides
         env.pop(key, None)
     env.update(overrides)
     return env
