@@ -17,7 +17,7 @@ from f5_tts.chunking import chunk_text, estimate_duration_frames, max_chunk_byte
 from f5_tts.config import DiTConfig, resolve_arch
 from f5_tts.errors import InvalidTextError
 from f5_tts.loading import build_demo_model, load_model
-from f5_tts.mel import HOP_LENGTH, SAMPLE_RATE
+from f5_tts.mel import HOP_LENGTH, SAMPLE_RATE, MelSpectrogram
 from f5_tts.model import MAX_DURATION, F5Model, random_seed
 from f5_tts.text import check_text, normalize_for_model, prepare_reference_text
 from f5_tts.vocoder import DEFAULT_VOCODER, Vocoder, demo_vocoder, load_vocoder
@@ -103,6 +103,9 @@ class F5TTS:
         self.model = model
         self.vocoder = vocoder if isinstance(vocoder, Vocoder) else load_vocoder(vocoder, device=model.device)
         self.lowercase = not model.vocab.case_sensitive
+        # References are prepared on the CPU so that callers may do it on any thread while another
+        # thread owns the GPU; the mel of a <= 12 s clip costs milliseconds.
+        self._reference_mel = MelSpectrogram()
 
     @classmethod
     def demo(cls, seed: int = 0, device: str | torch.device | None = "cpu") -> F5TTS:
@@ -132,7 +135,7 @@ class F5TTS:
         text = self.normalize_text(ref_text)
         check_text(text, self.model.vocab, "reference text")
         text = prepare_reference_text(text)
-        mel = self.model.mel(torch.from_numpy(prepared.wav).unsqueeze(0))[0].float().cpu()
+        mel = self._reference_mel(torch.from_numpy(prepared.wav).unsqueeze(0))[0]
         return Reference(
             mel=mel,
             text=text,
