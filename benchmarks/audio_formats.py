@@ -1,4 +1,4 @@
-"""Encode cost per format and rate: ``python -m app.services.audio.benchmark``.
+"""Encode cost per format and rate: ``python benchmarks/audio_formats.py``.
 
 Prints a Markdown table of milliseconds of CPU time per second of audio
 (median of several runs, one thread) for one-shot ``encode`` and for a
