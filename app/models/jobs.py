@@ -25,6 +25,7 @@ UNFINISHED_STATUSES = (JobStatus.queued, JobStatus.processing)
 class JobMode(str, Enum):
     sync = "sync"
     async_ = "async"
+    stream = "stream"  # /tts/stream, the OpenAI endpoint's streamed answers, the WebSocket
 
 
 class JobParams(BaseModel):
@@ -44,6 +45,7 @@ class JobParams(BaseModel):
     nfe_step: int
     cfg_strength: float
     format: str = "wav"
+    sample_rate: int | None = None  # requested output rate; None = the engine's (24 kHz)
     webhook_url: str | None = None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.jobs import JobMode, JobStatus
 
@@ -58,12 +58,26 @@ class TTSRequest(BaseModel):
     cfg_strength: float | None = Field(
         None, ge=0.0, le=10.0, description="classifier-free guidance strength; default 2.0"
     )
-    format: Literal["wav"] = Field("wav", description="audio format of the result")
+    format: Literal["wav", "flac", "mp3", "opus", "pcm"] = Field(
+        "wav",
+        description="audio format of the result: wav (PCM16), flac, mp3 (CBR), opus (Ogg), "
+        "pcm (raw 16-bit little-endian mono)",
+    )
+    sample_rate: Literal[16000, 22050, 24000, 44100, 48000] | None = Field(
+        None,
+        description="output sample rate; default 24000 (the model's). Opus has no 22050/44100: "
+        "those are encoded at 24000/48000",
+    )
     webhook_url: str | None = Field(
         None,
         max_length=2000,
         description="per-request completion webhook (only when WEBHOOK_ALLOW_PER_REQUEST=true)",
     )
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format_case_insensitive(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class TTSAccepted(BaseModel):
@@ -102,6 +116,7 @@ class JobResult(BaseModel):
     output_path: str = Field(description="path of the audio on the server, as the old API reported it")
     filename: str
     download_url: str
+    format: str = Field("wav", description="audio format of the file (wav, flac, mp3, opus, pcm)")
     sample_rate: int
     duration: float = Field(description="seconds of audio")
     processing_time: float = Field(description="seconds from the first forward pass to the file being written")
