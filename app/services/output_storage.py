@@ -1,4 +1,4 @@
-"""Generated audio files under ``OUTPUT_DIR``: the audio of job X is ``X.wav``.
+"""Generated audio files under ``OUTPUT_DIR``: the audio of job X is ``X.<ext>`` (``X.wav`` by default).
 
 Names are checked against a strict pattern and resolved paths must stay in the
 folder, so no request can read or delete anything outside ``OUTPUT_DIR``.
@@ -19,10 +19,13 @@ import numpy as np
 import soundfile as sf
 
 from app.core.errors import InvalidNameError, OutputNotFoundError
+from app.services import audio
 
-# Output formats: extension, media type, writer. A later audio-format module
-# registers more (mp3, opus, ...) with ``register_format``.
-AudioWriter = Callable[[Path, np.ndarray, int], None]
+# Output formats: extension, media type, writer. Every format of
+# ``app.services.audio`` is registered below; ``register_format`` adds others.
+# A writer gets the engine's audio and rate and the requested output rate
+# (None: keep the engine's).
+AudioWriter = Callable[[Path, np.ndarray, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,48 @@ class AudioFormat:
     write: AudioWriter
 
 
-def _write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    sf.write(path, audio, sample_rate, subtype="PCM_16", format="WAV")
+def _writer(fmt: audio.AudioFormat) -> AudioWriter:
+    def write(path: Path, samples: np.ndarray, sample_rate: int, target_rate: int | None) -> None:
+        path.write_bytes(audio.encode(samples, sample_rate, fmt, target_rate=target_rate))
+
+    return write
 
 
-AUDIO_FORMATS: dict[str, AudioFormat] = {"wav": AudioFormat("wav", "wav", "audio/wav", _write_wav)}
+AUDIO_FORMATS: dict[str, AudioFormat] = {
+    fmt.value: AudioFormat(fmt.value, fmt.extension, fmt.media_type, _writer(fmt)) for fmt in audio.AudioFormat
+}
 
 
 def register_format(audio_format: AudioFormat) -> None:
     AUDIO_FORMATS[audio_format.name] = audio_format
+
+
+def format_for_extension(extension: str) -> AudioFormat | None:
+    extension = extension.lower()
+    for audio_format in AUDIO_FORMATS.values():
+        if audio_format.extension == extension:
+            return audio_format
+    return None
+
+
+def read_audio(path: Path, raw_pcm_rate: int = audio.DEFAULT_SAMPLE_RATE) -> tuple[np.ndarray, int]:
+    """Decode a stored output file to float32 mono (``.pcm`` files carry no header:
+    their rate is ``raw_pcm_rate``). Blocking."""
+    if path.suffix.lower() == ".pcm":
+        samples = np.frombuffer(path.read_bytes(), dtype="<i2").astype(np.float32) / 32768.0
+        return samples, raw_pcm_rate
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    return np.ascontiguousarray(samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]), int(rate)
+
+
+def convert(
+    path: Path, fmt: str, target_rate: int | None = None, raw_pcm_rate: int = audio.DEFAULT_SAMPLE_RATE
+) -> tuple[bytes, int]:
+    """A stored file in another format and/or rate, in memory: (bytes, sample rate of
+    the result). ``target_rate`` None keeps the file's rate. Blocking."""
+    samples, rate = read_audio(path, raw_pcm_rate)
+    target = rate if target_rate is None else target_rate
+    return audio.encode(samples, rate, fmt, target_rate=target), audio.output_sample_rate(fmt, target)
 
 
 OUTPUT_FILENAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
@@ -57,11 +93,8 @@ class OutputStorage:
         return f"{job_id}.{AUDIO_FORMATS[fmt].extension}"
 
     def media_type_for(self, filename: str) -> str:
-        extension = filename.rsplit(".", 1)[-1].lower()
-        for audio_format in AUDIO_FORMATS.values():
-            if audio_format.extension == extension:
-                return audio_format.media_type
-        return "application/octet-stream"
+        audio_format = format_for_extension(filename.rsplit(".", 1)[-1])
+        return audio_format.media_type if audio_format is not None else "application/octet-stream"
 
     def path_for(self, filename: str) -> Path:
         """The path of ``filename`` inside the folder; refuses anything that could leave it."""
@@ -78,14 +111,17 @@ class OutputStorage:
             raise OutputNotFoundError(f"no output file {filename!r}")
         return path
 
-    def write(self, job_id: str, audio: np.ndarray, sample_rate: int, fmt: str = "wav") -> str:
-        """Write atomically; returns the file name. Blocking: call it off the event loop."""
+    def write(
+        self, job_id: str, samples: np.ndarray, sample_rate: int, fmt: str = "wav", target_rate: int | None = None
+    ) -> str:
+        """Write atomically in ``fmt`` (resampled to ``target_rate`` if given); returns the
+        file name. Blocking: call it off the event loop."""
         audio_format = AUDIO_FORMATS[fmt]
         filename = self.filename_for(job_id, fmt)
         final_path = self.path_for(filename)
         temp_path = self.root / f"{_TEMP_PREFIX}{uuid.uuid4().hex}.{audio_format.extension}"
         try:
-            audio_format.write(temp_path, audio, sample_rate)
+            audio_format.write(temp_path, samples, sample_rate, target_rate)
             os.replace(temp_path, final_path)
         finally:
             temp_path.unlink(missing_ok=True)
