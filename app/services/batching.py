@@ -13,6 +13,9 @@ Policy:
   batch is full. A new short job therefore jumps ahead of the remaining chunks
   of a 10-minute text, and a lone long job still fills whole batches.
 - A job's chunks are dispatched in order.
+- A job may cap how many of its chunks one batch takes (``max_take``):
+  streamed jobs do, so their first (short) chunk is not held back by the
+  chunks after it and audio keeps arriving while the rest is synthesized.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class PendingJob:
     arrival: int  # submission order
     served: int  # chunks of this job already dispatched
     chunks: Sequence[PendingChunk]  # not yet dispatched, in order
+    max_take: int | None = None  # at most this many of its chunks in one batch; None = no cap
 
 
 def form_batch(jobs: Sequence[PendingJob], max_items: int, max_frames: int) -> list[tuple[str, int]]:
@@ -52,7 +56,7 @@ def form_batch(jobs: Sequence[PendingJob], max_items: int, max_frames: int) -> l
             if len(batch) >= max_items:
                 break
             position = taken[job.job_id]
-            if position >= len(job.chunks):
+            if position >= len(job.chunks) or (job.max_take is not None and position >= job.max_take):
                 continue
             chunk = job.chunks[position]
             if chunk.batch_key != key:
