@@ -120,6 +120,37 @@ class InvalidReferenceAudioError(UnprocessableError):
     code = "invalid_reference_audio"
 
 
+# --- voice uploads and inline reference clips ---
+class VoiceExistsError(ServiceError):
+    status_code = 409
+    code = "voice_exists"
+
+
+class VoiceProtectedError(ServiceError):
+    status_code = 403
+    code = "voice_protected"
+
+
+class InvalidVoiceAudioError(UnprocessableError):
+    code = "invalid_voice_audio"
+
+
+class AudioUnreadableError(InvalidVoiceAudioError):
+    code = "audio_unreadable"
+
+
+class AudioTooShortError(InvalidVoiceAudioError):
+    code = "audio_too_short"
+
+
+class AudioTooLongError(InvalidVoiceAudioError):
+    code = "audio_too_long"
+
+
+class AudioSilentError(InvalidVoiceAudioError):
+    code = "audio_silent"
+
+
 class QueueFullError(ServiceError):
     status_code = 429
     code = "queue_full"
@@ -158,6 +189,28 @@ class ModelLoadError(ServiceError):
     code = "model_load_failed"
 
 
+class VoiceStorageError(ServiceError):
+    """The voices folder cannot be written (read-only mount, full disk)."""
+
+    status_code = 503
+    code = "voice_storage_unavailable"
+
+
+class ComponentError(ServiceError):
+    """An error of a component that does not depend on this module (the text
+    front-end, the transcriber), carrying that component's status and code."""
+
+    def __init__(self, message: str, *, status_code: int, code: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code  # type: ignore[misc]
+        self.code = code  # type: ignore[misc]
+
+    @classmethod
+    def wrap(cls, exc: Any, message: str | None = None) -> ComponentError:
+        """``exc``: anything with ``status_code``, ``code`` and ``message`` (``TextFrontendError``)."""
+        return cls(message or exc.message, status_code=exc.status_code, code=exc.code)
+
+
 _ERROR_TYPES_BY_CODE: dict[str, type[ServiceError]] = {}
 
 
@@ -172,10 +225,26 @@ _register(ServiceError)
 
 def error_from_code(code: str, message: str) -> ServiceError:
     """Rebuild the error a job failed with (jobs store only code and message)."""
+    status = _text_frontend_status(code)
+    if code not in _ERROR_TYPES_BY_CODE and status is not None:
+        return ComponentError(message, status_code=status, code=code)
     cls = _ERROR_TYPES_BY_CODE.get(code, SynthesisFailedError)
     if cls in (QueueFullError, ServiceUnavailableError, UnauthorizedError):
         cls = SynthesisFailedError  # these carry extra constructor arguments; never stored on jobs
     return cls(message)
+
+
+def _text_frontend_status(code: str) -> int | None:
+    """HTTP status of a text front-end or transcriber error code (they live outside this module)."""
+    from app.services.text.errors import TextFrontendError
+
+    pending: list[type[TextFrontendError]] = [TextFrontendError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls.status_code
+        pending.extend(cls.__subclasses__())
+    return None
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -205,6 +274,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
+
+    from app.services.text.errors import TextFrontendError
+
+    @app.exception_handler(TextFrontendError)
+    async def _text_frontend_error(_: Request, exc: TextFrontendError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
