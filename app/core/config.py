@@ -80,6 +80,27 @@ class Settings(BaseSettings):
     release_memory_when_idle: bool = True
     progress_persist_seconds: float = Field(2.0, ge=0.0)
 
+    # --- text front-end, transcription and the voice library (docs/voices.md, docs/text-frontend.md) ---
+    text_normalization: bool = Field(
+        True, description="normalize request text (Vinorm + rules + lexicon) unless a request sends normalize=false"
+    )
+    lexicon_path: Path | None = Field(None, description="pronunciation lexicon TSV; default the packaged one")
+    vinorm_timeout: float = Field(30.0, gt=0, description="seconds per Vinorm engine run")
+    vinorm_dir: Path | None = Field(None, description="the vinorm package folder; default the installed one")
+    auto_transcribe: bool = Field(True, description="transcribe voices without NAME.txt with PhoWhisper")
+    transcriber_model: str = Field("vinai/PhoWhisper-small", description="hub id or local folder")
+    transcriber_device: str | None = Field(None, description="default: the model's device")
+    transcriber_factory: str | None = Field(
+        None, description="'module:attr', a callable(settings) returning an object with transcribe(wav, sample_rate)"
+    )
+    voice_max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="voice clip file size limit")
+    voice_min_seconds: float = Field(1.0, gt=0)
+    voice_max_seconds: float = Field(30.0, gt=0, le=300)
+    allow_delete_default_voice: bool = False
+    inline_reference_ttl_seconds: float = Field(
+        86_400.0, gt=0, description="inline reference clips (ref_audio_base64) are kept this long under DATA_DIR"
+    )
+
     # --- security ---
     api_key: SecretStr | None = None
 
@@ -100,7 +121,16 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(1.0, ge=0.0)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
 
-    @field_validator("device", "webhook_url", "public_base_url", mode="before")
+    @field_validator(
+        "device",
+        "webhook_url",
+        "public_base_url",
+        "transcriber_device",
+        "transcriber_factory",
+        "lexicon_path",
+        "vinorm_dir",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
