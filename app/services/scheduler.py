@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -32,6 +32,7 @@ from app.models.jobs import JobParams
 from app.services.batching import PendingChunk, PendingJob, form_batch
 from app.services.engine import EngineService, translate_engine_error
 from app.services.planner import SynthesisPlanner
+from app.services.streaming import shorten_first_chunk, stream_chunk_cap
 
 logger = logging.getLogger("app.scheduler")
 
@@ -52,6 +53,13 @@ class ScheduledJob:
     started_at: float | None = None
     last_persisted: float = 0.0
     dropped: bool = False  # cancelled, failed or timed out: results are discarded
+    # Streamed jobs: a short first chunk (split at this many bytes), few chunks per
+    # batch at first (streaming.stream_chunk_cap), and a hook called on the event
+    # loop each time a batch hands back chunks of this job.
+    stream: bool = False
+    first_chunk_bytes: int = 0
+    batches: int = 0  # batches this job has been part of
+    on_chunks: Callable[[ScheduledJob], None] | None = None
 
     def set_plan(self, chunks: list[Any]) -> None:
         self.chunks = chunks
@@ -162,6 +170,15 @@ class Scheduler:
     @property
     def processing_ids(self) -> list[str]:
         return [job.id for job in self._active.values() if job.started_at is not None]
+
+    def job(self, job_id: str) -> ScheduledJob | None:
+        """The scheduler's object for an unfinished job (waiting, active or being written)."""
+        return self._active.get(job_id) or self._waiting.get(job_id) or self._finalizing.get(job_id)
+
+    def plan_job(self, params: JobParams, first_chunk_bytes: int = 0) -> list[Any]:
+        """The planner's chunks, the first one cut short for streams. Blocking: prep thread."""
+        chunks = self.planner.plan(params)
+        return shorten_first_chunk(self.engine, chunks, params.speed, first_chunk_bytes)
 
     def drop(self, job_id: str) -> ScheduledJob | None:
         """Forget a job (cancelled, failed or timed out): queued chunks are never run,
@@ -302,7 +319,9 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         for job in [job for job in self._active.values() if job.chunks is None]:
             try:
-                chunks = await loop.run_in_executor(self.prep_executor, self.planner.plan, job.params)
+                chunks = await loop.run_in_executor(
+                    self.prep_executor, self.plan_job, job.params, job.first_chunk_bytes
+                )
             except ServiceError as exc:
                 self._fail(job, exc)
                 continue
@@ -323,6 +342,7 @@ class Scheduler:
                     PendingChunk(index, int(job.chunks[index].frames), job.chunks[index].batch_key)
                     for index in job.pending
                 ],
+                max_take=stream_chunk_cap(job.batches) if job.stream else None,
             )
             for job in self._active.values()
             if job.chunks is not None and job.pending
@@ -342,6 +362,8 @@ class Scheduler:
                 job.started_at = now
                 self.events.job_started(job)
                 self.metrics.queue_wait_seconds.observe(max(0.0, now - job.created_at))
+        for job in {job.id: job for job, _ in items}.values():
+            job.batches += 1
         chunks = [job.chunks[index] for job, index in items]  # type: ignore[index]
         running = _RunningBatch(
             job_ids=[job.id for job, _ in items],
@@ -444,6 +466,11 @@ class Scheduler:
         for job in touched.values():
             if job.dropped:
                 continue
+            if job.on_chunks is not None:
+                try:
+                    job.on_chunks(job)
+                except Exception:
+                    logger.exception("job.chunk_hook_failed", extra={"job_id": job.id})
             if job.finished_synthesis:
                 self._active.pop(job.id, None)
                 self._finalize(job)
