@@ -101,6 +101,21 @@ class Settings(BaseSettings):
         86_400.0, gt=0, description="inline reference clips (ref_audio_base64) are kept this long under DATA_DIR"
     )
 
+    # --- streaming (/tts/stream, /v1/audio/speech, /ws/tts) ---
+    stream_first_chunk_bytes: int = Field(
+        64,
+        ge=0,
+        le=4096,
+        description="a streamed job's first chunk holds at most this many UTF-8 bytes of text, so the first "
+        "audio comes fast (~3 s of speech); 0 = the planner's chunks unchanged",
+    )
+    stream_progress_seconds: float = Field(
+        0.5, gt=0, le=60, description="WebSocket: at most one progress event per this many seconds while waiting"
+    )
+    ws_max_queued_requests: int = Field(
+        16, ge=1, le=1000, description="WebSocket: requests a connection may have waiting behind the current one"
+    )
+
     # --- security ---
     api_key: SecretStr | None = None
 
