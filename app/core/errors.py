@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.services.audio.errors import AudioOptionError, UnsupportedSampleRateError
+
 logger = logging.getLogger("app.errors")
 
 
@@ -51,6 +53,35 @@ class InvalidNameError(InvalidRequestError):
 
 class WebhookNotAllowedError(InvalidRequestError):
     code = "webhook_not_allowed"
+
+
+class AudioOptionRequestError(InvalidRequestError):
+    """An output format or sample rate the service does not offer (or cannot stream).
+
+    Made from ``app.services.audio``'s ``AudioOptionError`` by ``audio_option_error``;
+    the body adds the field and the allowed values.
+    """
+
+    param: ClassVar[str] = "format"
+
+    def __init__(self, message: str, *, allowed: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        body["error"]["param"] = self.param
+        body["error"]["allowed"] = list(self.allowed)
+        return body
+
+
+class UnsupportedAudioFormatError(AudioOptionRequestError):
+    code = "unsupported_format"
+
+
+class UnsupportedSampleRateRequestError(AudioOptionRequestError):
+    code = "unsupported_sample_rate"
+    param = "sample_rate"
 
 
 class UnauthorizedError(ServiceError):
@@ -247,6 +278,16 @@ def _text_frontend_status(code: str) -> int | None:
     return None
 
 
+def audio_option_error(exc: AudioOptionError) -> AudioOptionRequestError:
+    """The 400 for a bad format or sample rate (``AudioOptionError`` from ``app.services.audio``)."""
+    cls = (
+        UnsupportedSampleRateRequestError
+        if isinstance(exc, UnsupportedSampleRateError)
+        else UnsupportedAudioFormatError
+    )
+    return cls(exc.message, allowed=exc.allowed)
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
@@ -280,6 +321,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TextFrontendError)
     async def _text_frontend_error(_: Request, exc: TextFrontendError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+
+    @app.exception_handler(AudioOptionError)
+    async def _audio_option_error(_: Request, exc: AudioOptionError) -> JSONResponse:
+        error = audio_option_error(exc)
+        return JSONResponse(error.to_body(), status_code=error.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
