@@ -50,11 +50,13 @@ from app.models.tts import (
     JobStatusResponse,
     TTSRequest,
 )
+from app.services import audio
 from app.services.engine import EngineService, EngineState
 from app.services.job_store import JobStore
-from app.services.output_storage import OutputStorage
+from app.services.output_storage import OutputStorage, convert, format_for_extension
 from app.services.planner import SynthesisPlanner
 from app.services.scheduler import ScheduledJob, Scheduler
+from app.services.streaming import ChunkFeed, FileFeed, error_for
 from app.services.webhooks import WebhookSender
 
 logger = logging.getLogger("app.jobs")
@@ -71,6 +73,17 @@ class Submission:
     record: JobRecord
     duplicate: bool
     queue_position: int | None
+
+
+@dataclass(frozen=True)
+class Download:
+    """What ``GET /output/{filename}`` sends: a stored file as it is, or a conversion."""
+
+    media_type: str
+    filename: str
+    path: Path | None = None  # the stored file, sent as is (Range works)
+    data: bytes | None = None  # converted in memory (another format or rate)
+    sample_rate: int | None = None
 
 
 class JobService:
@@ -98,6 +111,7 @@ class JobService:
         self.io_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="io")
         self.scheduler = Scheduler(settings, engine, planner, metrics, self, self.prep_executor)
         self._waiters: dict[str, list[asyncio.Future[JobRecord]]] = {}
+        self._feeds: dict[str, set[ChunkFeed]] = {}  # readers of streamed jobs
         self._arrival = itertools.count()
         counts = store.count_by_status()
         self._totals: Counter[str] = Counter(
@@ -158,11 +172,17 @@ class JobService:
                         )
                     )
         self._waiters.clear()
+        for feeds in list(self._feeds.values()):
+            for feed in feeds:
+                feed.fail(ServiceUnavailableError("the server is shutting down"))
+        self._feeds.clear()
         self.prep_executor.shutdown(wait=False, cancel_futures=True)
         self.io_executor.shutdown(wait=True)
 
     # --- submission ---
-    async def submit(self, request: TTSRequest) -> Submission:
+    async def submit(self, request: TTSRequest, *, stream: bool = False) -> Submission:
+        """Record and queue a job. ``stream``: its audio will be read chunk by chunk
+        (``open_feed``): short first chunk, mode ``stream``."""
         job_id = request.job_id or uuid.uuid4().hex
         existing = self.store.get(job_id)
         if existing is not None:
@@ -173,17 +193,20 @@ class JobService:
             params = self._params(request)
             self._check_capacity()
             chunks = None
+            first_chunk_bytes = self.settings.stream_first_chunk_bytes if stream else 0
             if self.engine.ready:
                 # Plan now so bad input is answered with a 4xx at once, even in async mode.
                 loop = asyncio.get_running_loop()
-                chunks = await loop.run_in_executor(self.prep_executor, self.planner.plan, params)
+                chunks = await loop.run_in_executor(
+                    self.prep_executor, self.scheduler.plan_job, params, first_chunk_bytes
+                )
         except ServiceError as exc:
             self.metrics.requests_rejected.labels(exc.code).inc()
             raise
         record = JobRecord(
             id=job_id,
             status=JobStatus.queued,
-            mode=JobMode.async_ if request.async_ else JobMode.sync,
+            mode=JobMode.stream if stream else JobMode.async_ if request.async_ else JobMode.sync,
             params=params,
             created_at=time.time(),
         )
@@ -194,6 +217,9 @@ class JobService:
             return self._duplicate(existing)
         self._totals["total"] += 1
         job = self._scheduled(record)
+        if stream:
+            job.stream = True
+            job.first_chunk_bytes = first_chunk_bytes
         if chunks is not None:
             job.set_plan(chunks)
         self.scheduler.submit(job)
@@ -239,6 +265,7 @@ class JobService:
             nfe_step=request.nfe_step if request.nfe_step is not None else s.default_nfe_step,
             cfg_strength=request.cfg_strength if request.cfg_strength is not None else s.default_cfg_strength,
             format=request.format,
+            sample_rate=request.sample_rate,
             webhook_url=request.webhook_url,
         )
 
@@ -293,10 +320,12 @@ class JobService:
             progress = live["fraction"] * 100
         result = None
         if record.status is JobStatus.completed and record.output_filename is not None:
+            stored_format = format_for_extension(record.output_filename.rsplit(".", 1)[-1])
             result = JobResult(
                 output_path=self._output_path_for_display(record.output_filename),
                 filename=record.output_filename,
                 download_url=self.download_url(record.output_filename),
+                format=stored_format.name if stored_format is not None else record.params.format,
                 sample_rate=record.sample_rate or self.engine.sample_rate,
                 duration=round(record.duration or 0.0, 3),
                 processing_time=round(record.processing_time or 0.0, 3),
@@ -384,7 +413,78 @@ class JobService:
             return record, False
         raise JobStateConflictError(f"job {job_id!r} is already {record.status.value}; it cannot be cancelled")
 
+    def cancel_unfinished(self, job_id: str) -> bool:
+        """Cancel the job if it is still queued or running (a streaming client went away);
+        True when this call cancelled it. Never raises for finished or unknown jobs."""
+        try:
+            _, cancelled_now = self.cancel(job_id)
+        except (JobStateConflictError, JobNotFoundError):
+            return False
+        if cancelled_now:
+            logger.info("job.stream_abandoned", extra={"job_id": job_id})
+        return cancelled_now
+
+    # --- streaming ---
+    def open_feed(self, job_id: str) -> ChunkFeed | FileFeed:
+        """The job's audio chunk by chunk as batches finish (from its first chunk,
+        whenever the feed is opened); a completed job's audio comes from its file.
+        Call ``close_feed`` when done. Raises the job's error if it failed or was cancelled."""
+        job = self.scheduler.job(job_id)
+        if job is not None:
+            feed = ChunkFeed(job, self.engine.sample_rate, lambda: self.store.get(job_id))
+            self._feeds.setdefault(job_id, set()).add(feed)
+            job.on_chunks = self._wake_feeds
+            return feed
+        record = self.get(job_id)
+        if record.status is JobStatus.completed and record.output_filename is not None:
+            path, _ = self.output_file(record.output_filename)
+            return FileFeed(path, record.sample_rate or self.engine.sample_rate)
+        if not record.status.finished:
+            # Recorded but not held by the scheduler: only while the service stops.
+            raise ServiceUnavailableError(f"job {job_id!r} cannot be streamed now; retry later")
+        raise error_for(record)
+
+    def close_feed(self, feed: ChunkFeed | FileFeed) -> None:
+        if isinstance(feed, ChunkFeed):
+            feeds = self._feeds.get(feed.job_id)
+            if feeds is not None:
+                feeds.discard(feed)
+                if not feeds:
+                    del self._feeds[feed.job_id]
+
+    def _wake_feeds(self, job: ScheduledJob) -> None:
+        for feed in self._feeds.get(job.id, ()):
+            feed.wake()
+
     # --- downloads ---
+    async def download(self, filename: str, sample_rate: int | None = None) -> Download:
+        """``X.<ext>`` for job X: its stored file as is when the format and rate match,
+        otherwise that file converted (another extension of a known format, or
+        ``sample_rate``) in the io executor. Errors as ``output_file``."""
+        path = self.storage.path_for(filename)  # refuses names that could leave OUTPUT_DIR
+        stem, _, extension = filename.rpartition(".")
+        target = format_for_extension(extension) if stem else None
+        record = self.store.get(stem) if stem else None
+        if path.is_file():
+            source, source_rate = path, (record.sample_rate if record is not None else None)
+        elif target is not None and record is not None and record.output_filename not in (None, filename):
+            source, _ = self.output_file(record.output_filename)
+            source_rate = record.sample_rate
+        else:
+            source, _ = self.output_file(filename)  # raises the right 404/409/410
+            source_rate = None
+        if source == path and (sample_rate is None or sample_rate == source_rate):
+            return Download(media_type=self.storage.media_type_for(filename), filename=filename, path=path)
+        if target is None:
+            raise OutputNotFoundError(f"{filename!r} is not an audio format this service can convert to")
+        fmt = audio.AudioFormat.parse(target.name)
+        if sample_rate is not None:
+            audio.check_sample_rate(sample_rate)
+        loop = asyncio.get_running_loop()
+        raw_rate = source_rate or self.engine.sample_rate
+        data, rate = await loop.run_in_executor(self.io_executor, convert, source, fmt.value, sample_rate, raw_rate)
+        return Download(media_type=fmt.media_type, filename=filename, data=data, sample_rate=rate)
+
     def output_file(self, filename: str) -> tuple[Path, str]:
         path = self.storage.path_for(filename)  # refuses names that could leave OUTPUT_DIR
         if path.is_file():
@@ -450,7 +550,7 @@ class JobService:
         completed = self.store.complete(
             job.id,
             output_filename=filename,
-            sample_rate=self.engine.sample_rate,
+            sample_rate=audio.output_sample_rate(job.params.format, job.params.sample_rate),
             duration=duration,
             processing_time=processing_time,
             finished_at=finished_at,
@@ -476,9 +576,11 @@ class JobService:
         self._finished(self.get(job.id), "completed")
 
     def _write_output(self, job: ScheduledJob, waves: list[Any]) -> tuple[str, float]:
-        audio = self.engine.join(waves)
-        filename = self.storage.write(job.id, audio, self.engine.sample_rate, job.params.format)
-        return filename, len(audio) / self.engine.sample_rate
+        samples = self.engine.join(waves)
+        filename = self.storage.write(
+            job.id, samples, self.engine.sample_rate, job.params.format, target_rate=job.params.sample_rate
+        )
+        return filename, len(samples) / self.engine.sample_rate
 
     def job_failed(self, job: ScheduledJob, error: ServiceError) -> None:
         targets = self.webhooks.targets(job.params.webhook_url)
@@ -497,6 +599,8 @@ class JobService:
         for future in self._waiters.pop(record.id, []):
             if not future.done():
                 future.set_result(record)
+        for feed in self._feeds.get(record.id, ()):
+            feed.wake()
         self._send_webhook(record)
 
     def _send_webhook(self, record: JobRecord) -> None:
