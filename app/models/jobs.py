@@ -47,6 +47,10 @@ class JobParams(BaseModel):
     format: str = "wav"
     sample_rate: int | None = None  # requested output rate; None = the engine's (24 kHz)
     webhook_url: str | None = None
+    # Text front-end and voice options (docs/voices.md); defaults = jobs recorded before them.
+    normalize: bool = True  # False: only NFC, whitespace and lower case
+    extra_lexicon: dict[str, str] | None = None  # per-request lexicon entries
+    ref_audio: str | None = None  # id of an inline reference clip (DATA_DIR/references/<id>.wav)
 
 
 class JobRecord(BaseModel):
