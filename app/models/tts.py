@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.jobs import JobMode, JobStatus
+from app.models.normalize import ExtraLexicon
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 MAX_SEED = 2**31 - 1
@@ -30,6 +31,16 @@ class TTSRequest(BaseModel):
                     "seed": 42,
                     "nfe_step": 32,
                     "cfg_strength": 2.0,
+                },
+                {
+                    "text": "Hệ thống F5-TTS đọc 1.234 câu mỗi ngày.",
+                    "extra_lexicon": {"F5-TTS": "ép năm tê tê ét"},
+                    "normalize": True,
+                },
+                {
+                    "text": "Xin chào, đây là giọng của tôi.",
+                    "ref_audio_base64": "UklGRiSAAQBXQVZFZm10IBAAAAABAAEAwF0AAIC7AAACABAAZGF0YQCAAQ...",
+                    "ref_text": "hôm nay trời đẹp, chúng ta cùng nhau đi dạo quanh hồ nhé.",
                 },
             ]
         },
@@ -72,6 +83,19 @@ class TTSRequest(BaseModel):
         None,
         max_length=2000,
         description="per-request completion webhook (only when WEBHOOK_ALLOW_PER_REQUEST=true)",
+    )
+    normalize: bool | None = Field(
+        None,
+        description="Vietnamese text normalization (Vinorm + rules + lexicon); false: only NFC, whitespace and "
+        "lower case. Default TEXT_NORMALIZATION (true). POST /normalize shows the result",
+    )
+    extra_lexicon: ExtraLexicon | None = None
+    ref_audio_base64: str | None = Field(
+        None,
+        description="one-off voice cloning: a reference clip (WAV, FLAC, MP3 or OGG, 1-30 s; a data: URL works "
+        "too), base64-encoded, used instead of ref_name (send ref_text with it, else it is transcribed). "
+        "Checked like POST /voices uploads, never added to the voice library. The body limit "
+        "(MAX_BODY_BYTES) applies: base64 adds a third, and the model uses at most ~12 s of the clip",
     )
 
     @field_validator("format", mode="before")
