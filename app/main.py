@@ -24,7 +24,7 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api.middleware import BodySizeLimitMiddleware, RequestMetricsMiddleware
-from app.api.routes import downloads, system, tts
+from app.api.routes import downloads, normalize, system, tts, voices
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -37,8 +37,12 @@ from app.services.output_storage import OutputStorage
 from app.services.planner import SynthesisPlanner
 from app.services.retention import OutputRetention
 from app.services.system import SystemService
-from app.services.text_frontend import BasicTextFrontend
-from app.services.voice_library import VoiceLibrary
+from app.services.text_frontend import ServiceTextFrontend
+from app.services.text_preview import TextPreview
+from app.services.voice_audio import check_clip
+from app.services.voice_library import InlineReferences, VoiceLibrary
+from app.services.voice_service import VoiceService, clip_limits
+from app.services.voice_transcripts import VoiceTranscripts
 from app.services.webhooks import WebhookSender
 
 logger = logging.getLogger("app.main")
@@ -73,6 +77,8 @@ async def _bring_up(app: FastAPI) -> None:
             request_exit: Callable[[], None] = app.state.request_exit or _request_process_exit
             request_exit()
         return
+    # The Vinorm check (started with the lifespan) decides the normalizer the warm-up uses.
+    await app.state.frontend_check
     if settings.warmup:
         try:
             seconds = await loop.run_in_executor(jobs.scheduler.gpu_executor, jobs.warm_up)
@@ -93,8 +99,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     metrics: Metrics = app.state.metrics
     store = JobStore(settings.database_path)
     engine = EngineService(settings)
-    voices = VoiceLibrary(settings.voices_dir, settings.default_voice)
-    planner = SynthesisPlanner(engine, voices, BasicTextFrontend())
+    voices = VoiceLibrary(
+        settings.voices_dir, settings.default_voice, allow_delete_default=settings.allow_delete_default_voice
+    )
+    # The text front-end (docs/text-frontend.md): Vinorm is checked in the background; if it
+    # cannot run here, normalization goes on with our rules only (logged, shown by /status).
+    frontend = ServiceTextFrontend.from_settings(settings)
+    app.state.frontend_check = asyncio.create_task(asyncio.to_thread(frontend.check), name="vinorm-check")
+    transcripts = VoiceTranscripts.from_settings(settings, lambda: engine.device)
+    limits = clip_limits(settings)
+    inline = InlineReferences(
+        settings.data_dir / "references",
+        settings.inline_reference_ttl_seconds,
+        lambda data: check_clip(data, limits, what="ref_audio_base64"),
+    )
+    planner = SynthesisPlanner(engine, voices, frontend, transcripts, inline)
     storage = OutputStorage(settings.output_dir)
     webhooks = WebhookSender(settings, store, metrics)
     await webhooks.start()
@@ -102,6 +121,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     retention = OutputRetention(settings, store, storage, metrics)
     app.state.engine = engine
     app.state.jobs = jobs
+    # Transcription runs on the model's thread: the two models never run at once.
+    transcripts.attach_gpu_executor(jobs.scheduler.gpu_executor)
+    app.state.voice_service = VoiceService(settings, voices, planner, transcripts)
+    app.state.text_preview = TextPreview(settings, engine, planner, frontend)
     app.state.system = SystemService(settings, engine, jobs, voices, retention)
 
     recovered = jobs.recover()
@@ -140,7 +163,12 @@ def create_app(settings: Settings | None = None, request_exit: Callable[[], None
     app.state.request_exit = request_exit
     install_error_handlers(app)
     # Added last = outermost: metrics see every answer, including 413s.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # Voice uploads (multipart) may be larger than JSON bodies.
+        path_limits={"/voices": max(settings.max_body_bytes, settings.voice_max_upload_bytes + 65_536)},
+    )
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
 
     app.include_router(system.public_router)
@@ -148,4 +176,6 @@ def create_app(settings: Settings | None = None, request_exit: Callable[[], None
     app.include_router(tts.router, dependencies=protected)
     app.include_router(downloads.router, dependencies=protected)
     app.include_router(system.router, dependencies=protected)
+    app.include_router(voices.router, dependencies=protected)
+    app.include_router(normalize.router, dependencies=protected)
     return app

@@ -30,23 +30,25 @@ class BodySizeLimitMiddleware:
     the limit bounds that memory.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = path_limits or {}  # exact paths with their own limit (uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        too_large = error_body("payload_too_large", f"the request body exceeds {self.max_bytes} bytes")
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
+        too_large = error_body("payload_too_large", f"the request body exceeds {max_bytes} bytes")
         if declared is not None:
             try:
                 length = int(declared)
             except ValueError:
                 await _send_json(send, 400, error_body("invalid_request", "invalid Content-Length header"))
                 return
-            if length > self.max_bytes:
+            if length > max_bytes:
                 await _send_json(send, 413, too_large)
                 return
             await self.app(scope, receive, send)
@@ -62,7 +64,7 @@ class BodySizeLimitMiddleware:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 await _send_json(send, 413, too_large)
                 return
             chunks.append(body)

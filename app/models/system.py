@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.models.normalize import TextStatus
+
 
 class HealthStats(BaseModel):
     total_requests: int
@@ -123,6 +125,16 @@ class StatusResponse(BaseModel):
                         "queue_size": 3,
                         "processing": True,
                     },
+                    "text": {
+                        "normalization_default": True,
+                        "normalizer": "vinorm",
+                        "vinorm_active": True,
+                        "vinorm_error": None,
+                        "lexicon_path": "/app/app/data/lexicon.tsv",
+                        "auto_transcribe": True,
+                        "transcriber_model": "vinai/PhoWhisper-small",
+                        "transcriber_loaded": False,
+                    },
                 }
             ]
         }
@@ -136,44 +148,7 @@ class StatusResponse(BaseModel):
     queue: QueueStatus
     batching: BatchingStatus
     jobs: HealthStats
-
-
-class VoiceItem(BaseModel):
-    name: str
-    filename: str
-    has_transcript: bool
-    transcript: str | None
-    duration: float | None = Field(description="seconds")
-    sample_rate: int | None
-
-
-class VoicesResponse(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "voices": [
-                        {
-                            "name": "main",
-                            "filename": "main.wav",
-                            "has_transcript": True,
-                            "transcript": "xin chào, đây là giọng đọc mẫu.",
-                            "duration": 5.2,
-                            "sample_rate": 24000,
-                        }
-                    ],
-                    "samples": ["main.wav"],
-                    "default": "main",
-                    "count": 1,
-                }
-            ]
-        }
-    )
-
-    voices: list[VoiceItem]
-    samples: list[str] = Field(description="file names, as the old API listed them")
-    default: str
-    count: int
+    text: TextStatus | None = Field(None, description="text front-end (Vinorm or rules only) and transcription")
 
 
 class CleanupResponse(BaseModel):

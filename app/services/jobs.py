@@ -194,12 +194,20 @@ class JobService:
             self._check_capacity()
             chunks = None
             first_chunk_bytes = self.settings.stream_first_chunk_bytes if stream else 0
+            loop = asyncio.get_running_loop()
+            if request.ref_audio_base64 is not None:
+                # Decoding and checking the clip is CPU work: off the event loop.
+                params = await loop.run_in_executor(
+                    self.prep_executor, self.planner.with_inline_reference, params, request.ref_audio_base64
+                )
             if self.engine.ready:
                 # Plan now so bad input is answered with a 4xx at once, even in async mode.
-                loop = asyncio.get_running_loop()
                 chunks = await loop.run_in_executor(
                     self.prep_executor, self.scheduler.plan_job, params, first_chunk_bytes
                 )
+            else:
+                # The text (Vinorm is a subprocess) and the voice's transcript, off the event loop.
+                await loop.run_in_executor(self.prep_executor, self.planner.check, params)
         except ServiceError as exc:
             self.metrics.requests_rejected.labels(exc.code).inc()
             raise
@@ -246,9 +254,8 @@ class JobService:
         s = self.settings
         if len(request.text) > s.max_text_length:
             raise TextTooLongError(f"text has {len(request.text)} characters; the limit is {s.max_text_length}")
-        self.planner.model_text(request.text)  # raises when nothing speakable is left
-        voice = self.planner.voices.get(request.ref_name)
-        self.planner.voices.transcript_for(voice, request.ref_text)  # raises when the transcript is missing
+        # Only cheap checks here (the event loop): the text front-end and the transcript are checked by planning.
+        voice_name = self.planner.voice_name(request.ref_name, inline=request.ref_audio_base64 is not None)
         if request.webhook_url is not None:
             if not s.webhook_allow_per_request:
                 raise WebhookNotAllowedError(
@@ -258,7 +265,7 @@ class JobService:
                 raise InvalidRequestError("webhook_url must be an http:// or https:// URL")
         return JobParams(
             text=request.text,
-            voice=voice.name,
+            voice=voice_name,
             ref_text=request.ref_text,
             speed=request.speed if request.speed is not None else s.default_speed,
             seed=request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1),
@@ -267,6 +274,8 @@ class JobService:
             format=request.format,
             sample_rate=request.sample_rate,
             webhook_url=request.webhook_url,
+            normalize=request.normalize if request.normalize is not None else s.text_normalization,
+            extra_lexicon=request.extra_lexicon,
         )
 
     def _check_capacity(self) -> None:

@@ -1,4 +1,4 @@
-"""What the operational endpoints report and do: health, status, voices, cleanup."""
+"""What the operational endpoints report and do: health, status, cleanup."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 
 from app import __version__
 from app.core.config import Settings
+from app.models.normalize import TextStatus
 from app.models.system import (
     BatchingStatus,
     CleanupResponse,
@@ -15,8 +16,6 @@ from app.models.system import (
     ModelStatus,
     QueueStatus,
     StatusResponse,
-    VoiceItem,
-    VoicesResponse,
 )
 from app.services.engine import EngineService, EngineState
 from app.services.jobs import JobService
@@ -104,26 +103,22 @@ class SystemService:
                 last_batch_seconds=round(batch.last_seconds, 4),
             ),
             jobs=self.stats(),
+            text=self.text_status(),
         )
 
-    async def voices_list(self) -> VoicesResponse:
-        infos = await asyncio.to_thread(self.voices.list)
-        items = [
-            VoiceItem(
-                name=info.name,
-                filename=info.filename,
-                has_transcript=info.transcript is not None,
-                transcript=info.transcript,
-                duration=round(info.duration_seconds, 3) if info.duration_seconds is not None else None,
-                sample_rate=info.sample_rate,
-            )
-            for info in infos
-        ]
-        return VoicesResponse(
-            voices=items,
-            samples=[item.filename for item in items],
-            default=self.voices.default_voice,
-            count=len(items),
+    def text_status(self) -> TextStatus:
+        planner = self.jobs.planner
+        frontend = planner.frontend
+        transcripts = planner.transcripts
+        return TextStatus(
+            normalization_default=self.settings.text_normalization,
+            normalizer=getattr(frontend, "mode", "unchecked"),
+            vinorm_active=getattr(frontend, "vinorm_active", None),
+            vinorm_error=getattr(frontend, "vinorm_error", None),
+            lexicon_path=str(getattr(frontend, "lexicon_path", "")),
+            auto_transcribe=transcripts.enabled if transcripts is not None else False,
+            transcriber_model=transcripts.model if transcripts is not None else "",
+            transcriber_loaded=transcripts.loaded if transcripts is not None else False,
         )
 
     async def cleanup(self) -> CleanupResponse:

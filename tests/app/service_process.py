@@ -157,6 +157,8 @@ def service_env(root: Path, **overrides: str) -> dict[str, str]:
             "DEFAULT_NFE_STEP": str(TEST_NFE_STEP),
             "GRACEFUL_SHUTDOWN_SECONDS": "20",
             "BATCH_WAIT_SECONDS": "0.05",
+            # PhoWhisper is never downloaded in tests; tests/app/voices injects a fake transcriber.
+            "AUTO_TRANSCRIBE": "false",
         }
     )
     # Empty, not absent: a developer's .env must not switch these on in tests.

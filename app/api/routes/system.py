@@ -1,13 +1,12 @@
-"""Health, readiness, status, metrics, voices and cleanup."""
+"""Health, readiness, status, metrics and cleanup (voices: voices.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import FileResponse
 
 from app.api.deps import MetricsDep, SystemDep
 from app.models.errors import error_responses
-from app.models.system import CleanupResponse, HealthResponse, PingResponse, StatusResponse, VoicesResponse
+from app.models.system import CleanupResponse, HealthResponse, PingResponse, StatusResponse
 
 # No API key on these two: load balancers and container health checks call them.
 public_router = APIRouter(tags=["health"])
@@ -77,26 +76,3 @@ async def metrics(metrics: MetricsDep) -> Response:
 async def cleanup(system: SystemDep) -> CleanupResponse:
     """Releases cached GPU memory (as the old endpoint did) and runs the output retention sweep."""
     return await system.cleanup()
-
-
-@router.get(
-    "/voices",
-    response_model=VoicesResponse,
-    tags=["voices"],
-    summary="The voice samples",
-    responses=error_responses(401),
-)
-async def voices(system: SystemDep) -> VoicesResponse:
-    return await system.voices_list()
-
-
-@router.get(
-    "/voices/{name}/audio",
-    tags=["voices"],
-    summary="Listen to a voice sample",
-    response_class=FileResponse,
-    responses={200: {"content": {"audio/wav": {}}}, **error_responses(400, 401, 404)},
-)
-async def voice_audio(name: str, system: SystemDep) -> FileResponse:
-    path = system.voices.get(name).audio_path
-    return FileResponse(path, media_type="audio/wav" if path.suffix == ".wav" else "audio/flac")
