@@ -24,7 +24,7 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api.middleware import BodySizeLimitMiddleware, RequestMetricsMiddleware
-from app.api.routes import downloads, normalize, system, tts, voices
+from app.api.routes import downloads, normalize, openai, stream, system, tts, voices, ws
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -178,4 +178,7 @@ def create_app(settings: Settings | None = None, request_exit: Callable[[], None
     app.include_router(system.router, dependencies=protected)
     app.include_router(voices.router, dependencies=protected)
     app.include_router(normalize.router, dependencies=protected)
+    app.include_router(stream.router, dependencies=protected)
+    app.include_router(openai.router, dependencies=protected)
+    app.include_router(ws.router)  # checks the API key itself, at the handshake (close code 1008)
     return app

@@ -483,7 +483,9 @@ class JobService:
             source, _ = self.output_file(filename)  # raises the right 404/409/410
             source_rate = None
         if source == path and (sample_rate is None or sample_rate == source_rate):
-            return Download(media_type=self.storage.media_type_for(filename), filename=filename, path=path)
+            return Download(
+                media_type=self.storage.media_type_for(filename), filename=filename, path=path, sample_rate=source_rate
+            )
         if target is None:
             raise OutputNotFoundError(f"{filename!r} is not an audio format this service can convert to")
         fmt = audio.AudioFormat.parse(target.name)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, Response
 
 from app.api.deps import JobIdDep, JobsDep
 from app.models.errors import error_responses
@@ -12,20 +14,53 @@ from app.models.tts import CheckDownloadResponse, ConfirmDownloadResponse
 router = APIRouter(tags=["downloads"])
 
 
+_AUDIO_CONTENT = {
+    media_type: {"schema": {"type": "string", "format": "binary"}}
+    for media_type in ("audio/wav", "audio/flac", "audio/mpeg", "audio/ogg", "audio/pcm")
+}
+
+
 @router.api_route(
     "/output/{filename}",
     methods=["GET", "HEAD"],
-    summary="Download a generated file (the audio of job X is X.wav; Range requests work)",
+    summary="Download a generated file: X.wav (or the job's format), any other format by its extension",
     response_class=FileResponse,
     responses={
-        200: {"content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
-        206: {"description": "partial content (Range request)"},
+        200: {"content": _AUDIO_CONTENT},
+        206: {"description": "partial content (Range request on the stored file)"},
         **error_responses(400, 401, 404, 409, 410),
     },
 )
-async def download(filename: str, jobs: JobsDep) -> FileResponse:
-    path, media_type = jobs.output_file(filename)
-    return FileResponse(path, media_type=media_type, filename=path.name, content_disposition_type="inline")
+async def download(
+    filename: str,
+    jobs: JobsDep,
+    sample_rate: Annotated[
+        int | None,
+        Query(description="resample to 16000, 22050, 24000, 44100 or 48000 (default: the file's rate)"),
+    ] = None,
+) -> Response:
+    """The audio of job X is stored as `X.<ext>` of the format it was requested in (`X.wav` by
+    default) and sent as is (Range and HEAD work). Asking for `X.mp3`, `X.opus`, `X.flac`,
+    `X.pcm` or `X.wav` when the job was stored in another format, or adding `?sample_rate=`,
+    converts the stored audio on the fly (header `X-Sample-Rate` says the rate)."""
+    result = await jobs.download(filename, sample_rate)
+    if result.path is not None:
+        return FileResponse(
+            result.path,
+            media_type=result.media_type,
+            filename=result.filename,
+            content_disposition_type="inline",
+            headers={"X-Sample-Rate": str(result.sample_rate)} if result.sample_rate else None,
+        )
+    assert result.data is not None
+    return Response(
+        result.data,
+        media_type=result.media_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{result.filename}"',
+            "X-Sample-Rate": str(result.sample_rate),
+        },
+    )
 
 
 @router.post(
