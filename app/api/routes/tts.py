@@ -21,17 +21,22 @@ router = APIRouter(tags=["tts"])
     responses={
         200: {
             "model": TTSAccepted,
-            "description": "The WAV audio (sync, the default; headers `X-Job-Id`, `X-Audio-Duration`, "
-            '`X-Processing-Time`), or with `"async": true` the queued job (JSON)',
-            "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The audio in `format` (sync, the default; headers `X-Job-Id`, `X-Audio-Duration`, "
+            '`X-Processing-Time`, `X-Sample-Rate`), or with `"async": true` the queued job (JSON)',
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ("audio/wav", "audio/flac", "audio/mpeg", "audio/ogg", "audio/pcm")
+            },
         },
         **error_responses(400, 401, 404, 409, 413, 422, 429, 500, 503, 504),
     },
 )
 async def tts(request: TTSRequest, jobs: JobsDep) -> FileResponse | JSONResponse:
     """Every accepted request is recorded as a job (id in `X-Job-Id` for sync answers), so
-    `/tts/status`, `/tts/progress` and `/output/<job_id>.wav` work for both modes. A `job_id`
-    that already exists is answered with that job and never synthesized twice."""
+    `/tts/status`, `/tts/progress` and `/output/<job_id>.<ext>` work for both modes. A `job_id`
+    that already exists is answered with that job and never synthesized twice. `format` (wav,
+    flac, mp3, opus, pcm) and `sample_rate` (16000-48000, default 24000) choose the output;
+    `POST /tts/stream` sends the audio while it is being synthesized."""
     submission = await jobs.submit(request)
     record = submission.record
     if request.async_:
