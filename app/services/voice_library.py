@@ -57,6 +57,10 @@ LEGACY_FOLDER_PREFIXES = ("sample/", "samples/", "voices/")
 MAX_TRANSCRIPT_CHARS = 2000
 
 
+def voice_exists_message(name: str) -> str:
+    return f"voice {name!r} already exists; send overwrite=true to replace it"
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
@@ -233,6 +237,10 @@ class VoiceLibrary:
             voices.append(self.info(voice))
         return voices
 
+    def exists(self, name: str) -> bool:
+        """Whether any clip file (or link) of that name is in the folder."""
+        return any(os.path.lexists(self.root / f"{name}{ext}") for ext in AUDIO_EXTENSIONS)
+
     # --- changes ---
     def add(self, name: str, wav_bytes: bytes, transcript: str | None, *, transcribed: bool, overwrite: bool) -> Voice:
         """Store a checked clip as ``NAME.wav`` (+ ``NAME.txt``). 409 when it exists, unless ``overwrite``."""
@@ -243,7 +251,7 @@ class VoiceLibrary:
                 present = [self.root / f"{name}{ext}" for ext in AUDIO_EXTENSIONS]
                 present = [path for path in present if os.path.lexists(path)]
                 if present and not overwrite:
-                    raise VoiceExistsError(f"voice {name!r} already exists; send overwrite=true to replace it")
+                    raise VoiceExistsError(voice_exists_message(name))
                 audio_path = self.root / f"{name}.wav"
                 voice = Voice(name=name, audio_path=audio_path, transcript_path=self.root / f"{name}.txt")
                 # Replacing a file never writes through a symlink: os.replace swaps the link itself.

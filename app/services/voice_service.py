@@ -12,11 +12,11 @@ import unicodedata
 from urllib.parse import quote
 
 from app.core.config import Settings
-from app.core.errors import InvalidRequestError
+from app.core.errors import InvalidRequestError, VoiceExistsError
 from app.models.voices import VoiceDeleted, VoiceDetail, VoiceItem, VoicesResponse
 from app.services.planner import SynthesisPlanner
 from app.services.voice_audio import ClipLimits, check_clip
-from app.services.voice_library import MAX_TRANSCRIPT_CHARS, Voice, VoiceInfo, VoiceLibrary
+from app.services.voice_library import MAX_TRANSCRIPT_CHARS, Voice, VoiceInfo, VoiceLibrary, voice_exists_message
 from app.services.voice_transcripts import VoiceTranscripts
 
 
@@ -93,8 +93,8 @@ class VoiceService:
                 raise InvalidRequestError(f"the transcript has {len(transcript)} characters; at most 2000")
 
         def work() -> VoiceInfo:
-            if not overwrite:
-                self._refuse_existing(name)
+            if not overwrite and self.library.exists(name):  # before the costly checks; add() checks again
+                raise VoiceExistsError(voice_exists_message(name))
             clip = check_clip(data, self.limits, what=f"the audio of voice {name!r}")
             text, transcribed = transcript, False
             if text is None:
@@ -104,15 +104,6 @@ class VoiceService:
             return self.library.info(voice)
 
         return self._detail(await asyncio.to_thread(work))
-
-    def _refuse_existing(self, name: str) -> None:
-        from app.core.errors import VoiceExistsError, VoiceNotFoundError
-
-        try:
-            self.library.get(name)
-        except VoiceNotFoundError:
-            return
-        raise VoiceExistsError(f"voice {name!r} already exists; send overwrite=true to replace it")
 
     async def delete(self, name: str) -> VoiceDeleted:
         def work() -> VoiceDeleted:
