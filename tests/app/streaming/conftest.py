@@ -1,5 +1,5 @@
 """One demo server for the streaming tests (HTTP and WebSocket): API key on,
-small batches so a long text spans several forward passes."""
+small batches (2 chunks) so a long text spans several forward passes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ MEDIUM_TEXT = "xin chào các bạn, hôm nay trời rất đẹp. chúng ta cù
 @pytest.fixture(scope="package")
 def streaming_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     root = tmp_path_factory.mktemp("streaming")
-    server = ServiceProcess(root, service_env(root, API_KEY=API_KEY, MAX_BATCH_ITEMS="4")).start()
+    server = ServiceProcess(root, service_env(root, API_KEY=API_KEY, MAX_BATCH_ITEMS="2")).start()
     try:
         yield server
     finally:
