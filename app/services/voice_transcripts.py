@@ -86,7 +86,6 @@ class VoiceTranscripts:
         self.gpu = GpuThread()
         # Transcripts that could not be saved (read-only folder), per clip version.
         self._unsaved: dict[tuple[str, int, int], str] = {}
-        self.transcriptions = 0  # clips transcribed by this process
 
     @classmethod
     def from_settings(cls, settings: Any, device: Callable[[], str | None] = lambda: None) -> VoiceTranscripts:
@@ -191,13 +190,4 @@ class VoiceTranscripts:
                 status_code=503,
                 code="transcriber_unavailable",
             ) from exc
-        self.transcriptions += 1
         return text
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "auto_transcribe": self.enabled,
-            "model": self.model,
-            "loaded": self.loaded,
-            "transcriptions": self.transcriptions,
-        }
