@@ -58,7 +58,9 @@ def test_models_and_voices(client: OpenAI, server: ServiceProcess) -> None:
     assert info.value.body["code"] == "model_not_found"
     voices = httpx.get(f"{server.url}/v1/audio/voices", headers={"Authorization": f"Bearer {API_KEY}"}).json()
     assert voices["object"] == "list" and voices["default"] == "main"
-    assert "main" in voices["voices"] and {"id": "main"}.items() <= voices["data"][0].items() | {"id": "main"}.items()
+    by_id = {voice["id"]: voice for voice in voices["data"]}
+    assert "main" in voices["voices"] and by_id["main"]["default"] is True and by_id["main"]["object"] == "voice"
+    assert sorted(voices["voices"]) == sorted(by_id)
     assert "alloy" in voices["openai_voices"]
 
 
