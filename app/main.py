@@ -52,6 +52,9 @@ Vietnamese text-to-speech (F5-TTS voice cloning) with a durable, batching job qu
 
 * `POST /tts` answers the WAV (sync, default) or, with `"async": true`, a job id to poll.
 * Every request is a job: `/tts/status/{id}`, `/tts/progress/{id}`, `/output/{id}.wav`.
+* Formats: `wav`, `flac`, `mp3`, `opus`, `pcm` at 16-48 kHz; `POST /tts/stream` and the
+  WebSocket `/ws/tts` send audio while it is synthesized.
+* OpenAI-compatible: `POST /v1/audio/speech` (the `openai` SDK with `base_url=.../v1`).
 * With `API_KEY` set, send `Authorization: Bearer <key>` or `X-API-Key: <key>`
   (not needed for `/health`, `/ping` and these docs).
 """
