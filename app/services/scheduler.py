@@ -343,6 +343,7 @@ class Scheduler:
                     for index in job.pending
                 ],
                 max_take=stream_chunk_cap(job.batches) if job.stream else None,
+                urgent=job.stream and job.batches == 0,
             )
             for job in self._active.values()
             if job.chunks is not None and job.pending

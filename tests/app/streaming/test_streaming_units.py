@@ -125,6 +125,29 @@ def test_a_streamed_job_takes_few_of_its_chunks_per_batch_at_first() -> None:
     assert form_batch([two], max_items=8, max_frames=10_000) == [("s", 0), ("s", 1)]
 
 
+def test_streams_waiting_for_first_audio_get_a_batch_of_first_chunks() -> None:
+    def job(job_id: str, arrival: int, frames: list[int], urgent: bool = False, served: int = 0) -> PendingJob:
+        chunks = [PendingChunk(i, n, "k") for i, n in enumerate(frames)]
+        return PendingJob(job_id, arrival, served, chunks, max_take=1 if urgent else None, urgent=urgent)
+
+    older = job("old", 0, [1800, 1800])  # arrived first, nothing served yet
+    served = job("busy", 1, [900, 1800], served=2)
+    heads = [job("s1", 2, [600, 1800], urgent=True), job("s2", 3, [700], urgent=True)]
+    long_head = job("s3", 4, [1500, 1800], urgent=True)  # a first chunk left long
+    batch = form_batch([older, served, *heads, long_head], max_items=16, max_frames=40_000)
+    # Urgent jobs win the tie on served; the batch holds only short first chunks of streams.
+    assert batch == [("s1", 0), ("s2", 0)]
+    # Once they have their first audio, streams share batches with everything else.
+    later = [job("s1", 2, [1800], served=1), job("s2", 3, [], served=1)]
+    assert form_batch([older, served, *later], max_items=16, max_frames=40_000) == [
+        ("old", 0),
+        ("s1", 0),
+        ("busy", 0),
+        ("old", 1),
+        ("busy", 1),
+    ]
+
+
 # --- the cross-fade joiner ---------------------------------------------------------------
 
 
