@@ -280,6 +280,8 @@ class EncodedStream:
     ``read()`` returns the next non-empty piece (the WAV header first), ``None`` at
     the end; ``async for data in stream`` does the same. ``close()`` (always, e.g.
     in a ``finally``) releases the encoder even when the client went away.
+    Build it with ``await EncodedStream.open(...)`` on the event loop (the
+    encoder is set up in the encoding threads); the constructor blocks.
     """
 
     def __init__(
@@ -288,15 +290,27 @@ class EncodedStream:
         fmt: AudioFormat | str,
         target_rate: int | None = None,
         cross_fade_seconds: float = CROSS_FADE_SECONDS,
+        *,
+        encoder: StreamEncoder | None = None,
     ) -> None:
         self.feed = feed
-        self.encoder = StreamEncoder(fmt, feed.sample_rate, target_rate)  # UnsupportedFormatError for flac
+        # UnsupportedFormatError for flac.
+        self.encoder = encoder if encoder is not None else StreamEncoder(fmt, feed.sample_rate, target_rate)
         self.joiner = CrossFadeJoiner(round(cross_fade_seconds * feed.sample_rate))
         self.bytes_out = 0
         self.chunks = 0
         self._header_done = False
         self._finished = False
         self._inflight: concurrent.futures.Future[bytes] | None = None
+
+    @classmethod
+    async def open(
+        cls, feed: Feed, fmt: AudioFormat | str, target_rate: int | None = None, **options: Any
+    ) -> EncodedStream:
+        """Like the constructor, with libsndfile's encoder set up off the event loop."""
+        loop = asyncio.get_running_loop()
+        encoder = await loop.run_in_executor(_ENCODE_POOL, StreamEncoder, fmt, feed.sample_rate, target_rate)
+        return cls(feed, fmt, target_rate, encoder=encoder, **options)
 
     @property
     def format(self) -> AudioFormat:
@@ -351,13 +365,13 @@ class EncodedStream:
             yield data
 
     def close(self) -> None:
-        """Release the encoder (idempotent). If a call is still running in the
-        encoding thread (the reader was cancelled), the release waits for it."""
+        """Release the encoder (idempotent), in the encoding threads. If a call is
+        still running there (the reader was cancelled), the release waits for it."""
         inflight = self._inflight
         if inflight is not None and not inflight.done():
             inflight.add_done_callback(lambda _: self.encoder.close())
         else:
-            self.encoder.close()
+            _ENCODE_POOL.submit(self.encoder.close)
 
     # --- in the encoding thread ---
     def _encode(self, wave: np.ndarray) -> bytes:

@@ -154,10 +154,13 @@ async def open_stream(jobs: JobService, request: TTSRequest, fmt: AudioFormat) -
     submission = await jobs.submit(request, stream=True)
     job_id = submission.record.id
     owned = not submission.duplicate
+    feed = None
     try:
         feed = jobs.open_feed(job_id)
-        stream = EncodedStream(feed, fmt, request.sample_rate)
+        stream = await EncodedStream.open(feed, fmt, request.sample_rate)
     except BaseException:
+        if feed is not None:
+            jobs.close_feed(feed)
         if owned:
             jobs.cancel_unfinished(job_id)
         raise

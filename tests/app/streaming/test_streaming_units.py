@@ -267,7 +267,7 @@ async def _collect(stream: EncodedStream) -> list[bytes]:
 @pytest.mark.parametrize(("fmt", "rate"), [("pcm", None), ("wav", None), ("pcm", 16000), ("wav", 44100)])
 async def test_stream_carries_the_samples_of_the_stored_file(fmt: str, rate: int | None) -> None:
     waves = [_speechlike(1.0, 1), _speechlike(0.4, 2), _speechlike(2.0, 3)]
-    stream = EncodedStream(_ListFeed(waves), fmt, rate)
+    stream = await EncodedStream.open(_ListFeed(waves), fmt, rate)
     data = b"".join(await _collect(stream))
     whole = encode(cross_fade_join(waves, 24000, 0.15), 24000, fmt, target_rate=rate)
     if fmt == "wav":
