@@ -268,7 +268,7 @@ def parse_args() -> argparse.Namespace:
     if "--note" in shown:
         index = shown.index("--note")
         shown[index : index + 2] = ["--note", "..."]
-    args.command_line = "python benchmarks/stream.py " + " ".join(shlex.quote(arg) for arg in shown)
+    args.command_line = " ".join(["python benchmarks/stream.py", *(shlex.quote(arg) for arg in shown)])
     return args
 
 
