@@ -63,9 +63,7 @@ def sync(device: torch.device) -> None:
 
 def run(engine: F5TTS, batch: int, nfe: int, repeats: int) -> dict[str, float]:
     clip = reference_clip()
-    requests = [
-        SynthesisRequest((clip, SR), REF_TEXT, GEN_TEXT, nfe_step=nfe, seed=i) for i in range(batch)
-    ]
+    requests = [SynthesisRequest((clip, SR), REF_TEXT, GEN_TEXT, nfe_step=nfe, seed=i) for i in range(batch)]
     walls = []
     audio_seconds = 0.0
     for _ in range(repeats):

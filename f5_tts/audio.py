@@ -126,9 +126,7 @@ def load_audio(
         name = _UNNAMED
         wav, rate = _decode(io.BytesIO(bytes(source)), name, max_seconds)
     elif hasattr(source, "read"):
-        name = (
-            f"'{Path(str(source.name)).name}'" if isinstance(getattr(source, "name", None), str) else _UNNAMED
-        )
+        name = f"'{Path(str(source.name)).name}'" if isinstance(getattr(source, "name", None), str) else _UNNAMED
         wav, rate = _decode(source, name, max_seconds)
     else:
         raise TypeError(f"cannot load audio from a {type(source).__name__}")
@@ -180,17 +178,14 @@ def prepare_reference_audio(
 
     wav, rate = load_audio(source, sample_rate, max_seconds=max_input_seconds)
     if wav.shape[0] == 0:
-        raise ReferenceTooShortError(
-            f"The reference audio is empty; it needs at least {min_seconds:g} s of speech."
-        )
+        raise ReferenceTooShortError(f"The reference audio is empty; it needs at least {min_seconds:g} s of speech.")
     wav = resample(wav, rate, SAMPLE_RATE)
 
     rms = _rms(wav)
     peak = float(np.max(np.abs(wav)))
     if rms < SILENT_RMS or peak < SILENT_PEAK:
         raise ReferenceSilentError(
-            f"The reference audio is silent or too quiet (peak {_dbfs(peak):.0f} dBFS); "
-            "it needs an audible voice."
+            f"The reference audio is silent or too quiet (peak {_dbfs(peak):.0f} dBFS); it needs an audible voice."
         )
 
     # Silence thresholds are judged on the level the clip will have after
@@ -222,9 +217,7 @@ def prepare_reference_audio(
 
     pad = np.zeros(round(TAIL_PAD_SECONDS * SAMPLE_RATE), dtype=np.float32)
     out = np.concatenate([content.astype(np.float32, copy=False), pad])
-    return PreparedAudio(
-        wav=out, rms_gain=float(rms_gain), seconds=out.shape[0] / SAMPLE_RATE, clipped=clipped
-    )
+    return PreparedAudio(wav=out, rms_gain=float(rms_gain), seconds=out.shape[0] / SAMPLE_RATE, clipped=clipped)
 
 
 def cross_fade_join(
@@ -354,9 +347,7 @@ def _check_file_rate(rate: int, name: str) -> None:
 
 def _check_input_length(seconds: float, max_seconds: float) -> None:
     if seconds > max_seconds:
-        raise ReferenceTooLongError(
-            f"The reference audio is {seconds:.1f} s long; the limit is {max_seconds:g} s."
-        )
+        raise ReferenceTooLongError(f"The reference audio is {seconds:.1f} s long; the limit is {max_seconds:g} s.")
 
 
 def _cap(name: str) -> str:
@@ -399,9 +390,7 @@ def _frame_dbfs(wav: np.ndarray, frame_len: int) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(energy / counts, 1e-20))
 
 
-def _trim_bounds(
-    frame_db: np.ndarray, threshold: float, frame_len: int, start: int, end: int
-) -> tuple[int, int]:
+def _trim_bounds(frame_db: np.ndarray, threshold: float, frame_len: int, start: int, end: int) -> tuple[int, int]:
     """Sample bounds of ``[start, end)`` without its quiet frames at either edge.
 
     Returns an empty range (``end <= start``) when nothing is above ``threshold``.

@@ -15,9 +15,7 @@ from f5_tts.errors import CheckpointError, VocabSizeError
 HF_SCHEME = "hf://"
 EMA_PREFIX = "ema_model."
 # EMA bookkeeping and legacy mel buffers: present in published files, not model weights.
-IGNORED_KEYS = frozenset(
-    {"initted", "step", "mel_spec.mel_stft.mel_scale.fb", "mel_spec.mel_stft.spectrogram.window"}
-)
+IGNORED_KEYS = frozenset({"initted", "step", "mel_spec.mel_stft.mel_scale.fb", "mel_spec.mel_stft.spectrogram.window"})
 TEXT_EMBED_KEY = "transformer.text_embed.text_embed.weight"
 
 
@@ -73,9 +71,7 @@ def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
     elif "model_state_dict" in obj:
         obj = obj["model_state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise CheckpointError(
-            f"{path.name} has no state dict: expected 'ema_model_state_dict' or a dict of tensors"
-        )
+        raise CheckpointError(f"{path.name} has no state dict: expected 'ema_model_state_dict' or a dict of tensors")
     return obj
 
 
@@ -123,9 +119,7 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], vocab_size: int)
     model.load_state_dict(state, strict=True, assign=True)
 
 
-def convert_checkpoint(
-    src: str | os.PathLike, dst: str | os.PathLike, dtype: torch.dtype | None = None
-) -> Path:
+def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, dtype: torch.dtype | None = None) -> Path:
     """Keep only the EMA weights of a checkpoint, in the published safetensors layout."""
     from safetensors.torch import save_file
 

@@ -17,14 +17,10 @@ DEFAULT_VOCAB = "hf://hynt/F5-TTS-Vietnamese-ViVoice/config.json"
 def synth(
     text: Annotated[str, typer.Argument(help="Text to speak.")],
     voice: Annotated[Path, typer.Option("--voice", exists=True, dir_okay=False, help="Reference clip.")],
-    ref_text: Annotated[
-        str | None, typer.Option(help="Transcript of the clip (default: the .txt beside it).")
-    ] = None,
+    ref_text: Annotated[str | None, typer.Option(help="Transcript of the clip (default: the .txt beside it).")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")] = Path("out.wav"),
     demo: Annotated[bool, typer.Option(help="Use the tiny random demo model (no weights needed).")] = False,
-    ckpt: Annotated[
-        str, typer.Option(help="Checkpoint: .pt, .safetensors or hf://owner/repo/file.")
-    ] = DEFAULT_CKPT,
+    ckpt: Annotated[str, typer.Option(help="Checkpoint: .pt, .safetensors or hf://owner/repo/file.")] = DEFAULT_CKPT,
     vocab: Annotated[str, typer.Option(help="Vocab file (one token per line).")] = DEFAULT_VOCAB,
     vocoder: Annotated[str, typer.Option(help="Vocos folder or hub repo id.")] = "charactr/vocos-mel-24khz",
     arch: Annotated[str, typer.Option(help="F5TTS_Base, F5TTS_v1_Base, F5TTS_Small.")] = "F5TTS_Base",
@@ -42,9 +38,7 @@ def synth(
     if ref_text is None:
         transcript = voice.with_suffix(".txt")
         if not transcript.is_file():
-            raise typer.BadParameter(
-                f"no --ref-text given and {transcript} does not exist", param_hint="--ref-text"
-            )
+            raise typer.BadParameter(f"no --ref-text given and {transcript} does not exist", param_hint="--ref-text")
         ref_text = transcript.read_text(encoding="utf-8").strip()
     try:
         engine = F5TTS.demo() if demo else F5TTS(ckpt, vocab, vocoder, arch=arch, device=device)
@@ -55,9 +49,7 @@ def synth(
                 bar.n = done
                 bar.refresh()
 
-            audio, sr = engine.infer(
-                voice, ref_text, text, nfe_step=nfe, seed=seed, speed=speed, progress=on_step
-            )
+            audio, sr = engine.infer(voice, ref_text, text, nfe_step=nfe, seed=seed, speed=speed, progress=on_step)
     except F5TTSError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
@@ -68,9 +60,7 @@ def synth(
 
 @app.command("convert-checkpoint")
 def convert_checkpoint_cmd(
-    src: Annotated[
-        str, typer.Argument(help="Training pickle (.pt) or safetensors, or hf://owner/repo/file.")
-    ],
+    src: Annotated[str, typer.Argument(help="Training pickle (.pt) or safetensors, or hf://owner/repo/file.")],
     dst: Annotated[Path, typer.Argument(help="Output .safetensors file.")],
     dtype: Annotated[str | None, typer.Option(help="Cast floating weights: fp16, bf16 or fp32.")] = None,
 ) -> None:

@@ -35,9 +35,7 @@ PRESETS: dict[str, DiTConfig] = {
     "F5TTS_v1_Base": DiTConfig(dim=1024, depth=22, heads=16, text_mask_padding=True, pe_attn_head=None),
     "F5TTS_Small": DiTConfig(dim=768, depth=18, heads=12, text_mask_padding=False, pe_attn_head=1),
     # Tiny and fast: random weights for tests and `make demo`, Base semantics.
-    "demo": DiTConfig(
-        dim=64, depth=2, heads=2, dim_head=32, ff_mult=2, text_dim=32, conv_layers=1, pe_attn_head=1
-    ),
+    "demo": DiTConfig(dim=64, depth=2, heads=2, dim_head=32, ff_mult=2, text_dim=32, conv_layers=1, pe_attn_head=1),
 }
 
 

@@ -35,9 +35,7 @@ class TimestepEmbedding(nn.Module):
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         half = self.freq_dim // 2
-        freqs = torch.exp(
-            torch.arange(half, device=t.device, dtype=torch.float32) * -(math.log(1e4) / (half - 1))
-        )
+        freqs = torch.exp(torch.arange(half, device=t.device, dtype=torch.float32) * -(math.log(1e4) / (half - 1)))
         args = 1000.0 * t.float().unsqueeze(1) * freqs.unsqueeze(0)
         sinus = torch.cat((args.sin(), args.cos()), dim=-1).to(t.dtype)
         return self.time_mlp(sinus)
@@ -182,8 +180,7 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor, angles: torch.Tensor, valid: Mask | None) -> torch.Tensor:
         b, n, _ = x.shape
         q, k, v = (
-            proj(x).view(b, n, self.heads, self.dim_head).transpose(1, 2)
-            for proj in (self.to_q, self.to_k, self.to_v)
+            proj(x).view(b, n, self.heads, self.dim_head).transpose(1, 2) for proj in (self.to_q, self.to_k, self.to_v)
         )
         r = self.rotary_heads or self.heads
         if r == self.heads:
@@ -268,9 +265,7 @@ class DiT(nn.Module):
         self.norm_out = AdaLayerNormFinal(cfg.dim)
         self.proj_out = nn.Linear(cfg.dim, cfg.mel_dim)
 
-    def embed_text(
-        self, text: torch.Tensor, seq_len: int, *, drop_text: bool = False, mask: Mask | None = None
-    ):
+    def embed_text(self, text: torch.Tensor, seq_len: int, *, drop_text: bool = False, mask: Mask | None = None):
         """Text features for `seq_len` frames; independent of t, so samplers compute them once."""
         return self.text_embed(text, seq_len, drop_text, mask)
 

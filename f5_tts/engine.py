@@ -174,9 +174,7 @@ class F5TTS:
             if fix_duration is not None and len(pieces) == 1:
                 duration = int(fix_duration * SAMPLE_RATE / HOP_LENGTH)
             else:
-                duration = estimate_duration_frames(
-                    reference.frames, reference.text_bytes, utf8_len(piece), speed
-                )
+                duration = estimate_duration_frames(reference.frames, reference.text_bytes, utf8_len(piece), speed)
             jobs.append(
                 ChunkJob(
                     reference=reference,

@@ -66,9 +66,7 @@ def load_vocoder(path_or_repo: str | os.PathLike = DEFAULT_VOCODER, device=None)
     except CheckpointError:
         raise
     except Exception as exc:
-        raise CheckpointError(
-            f"could not load the vocoder from {path_or_repo}: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise CheckpointError(f"could not load the vocoder from {path_or_repo}: {type(exc).__name__}: {exc}") from exc
     return Vocoder(vocos, device)
 
 

@@ -43,7 +43,5 @@ def randomize(module: torch.nn.Module, seed: int = 0, std: float = 0.05) -> torc
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in module.named_parameters():
-            p.copy_(
-                torch.randn(p.shape, generator=gen) * std + (1.0 if name.endswith("norm.weight") else 0.0)
-            )
+            p.copy_(torch.randn(p.shape, generator=gen) * std + (1.0 if name.endswith("norm.weight") else 0.0))
     return module

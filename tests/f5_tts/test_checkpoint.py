@@ -112,9 +112,7 @@ def test_arch_as_published_config_dict(safetensors_file, vocab_file):
     assert model.cfg.dim == 64
 
 
-def test_hub_path_is_fetched_through_huggingface_hub_cache(
-    tmp_path, safetensors_file, vocab_file, monkeypatch, source
-):
+def test_hub_path_is_fetched_through_huggingface_hub_cache(tmp_path, safetensors_file, vocab_file, monkeypatch, source):
     import huggingface_hub.constants as hf_constants
 
     cache = tmp_path / "hub"
@@ -146,9 +144,7 @@ def test_missing_and_unexpected_keys_are_named(tmp_path, source, vocab_file):
     state["ema_model.transformer.extra.weight"] = torch.zeros(2)
     path = tmp_path / "bad.safetensors"
     save_file(state, str(path))
-    with pytest.raises(
-        CheckpointError, match=r"missing 1 keys \(e.g. transformer.proj_out.bias\).*unexpected 1 keys"
-    ):
+    with pytest.raises(CheckpointError, match=r"missing 1 keys \(e.g. transformer.proj_out.bias\).*unexpected 1 keys"):
         load_model(path, vocab_file, arch=ARCH, device="cpu")
 
 

@@ -47,9 +47,7 @@ def _heads_sensitive_to_order(rotary_heads):
     attn(x.flip(1), angles, None)
     forward, backward = outs
     return [
-        not torch.allclose(
-            forward[0, :, h * 8 : (h + 1) * 8], backward[0, :, h * 8 : (h + 1) * 8].flip(0), atol=1e-5
-        )
+        not torch.allclose(forward[0, :, h * 8 : (h + 1) * 8], backward[0, :, h * 8 : (h + 1) * 8].flip(0), atol=1e-5)
         for h in range(2)
     ]
 

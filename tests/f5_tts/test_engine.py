@@ -82,9 +82,7 @@ def test_infer_batch_matches_each_request_alone(engine, ref_clip):
     other_ref = (tone(3.2, freq=330.0), SR)
     requests = [
         SynthesisRequest(ref_clip, REF_TEXT, "một hai ba", nfe_step=4, seed=1),
-        SynthesisRequest(
-            other_ref, "giọng thứ hai", "bốn năm sáu bảy tám chín mười", nfe_step=4, seed=2, speed=1.3
-        ),
+        SynthesisRequest(other_ref, "giọng thứ hai", "bốn năm sáu bảy tám chín mười", nfe_step=4, seed=2, speed=1.3),
         SynthesisRequest(ref_clip, REF_TEXT, "a", nfe_step=4, seed=3),
     ]
     together = engine.infer_batch(requests)

@@ -16,9 +16,7 @@ def make_model(**cfg) -> F5Model:
     return model
 
 
-@pytest.fixture(
-    scope="module", params=[{}, {"text_mask_padding": True, "pe_attn_head": None}], ids=["base", "v1"]
-)
+@pytest.fixture(scope="module", params=[{}, {"text_mask_padding": True, "pe_attn_head": None}], ids=["base", "v1"])
 def model(request):
     return make_model(**request.param)
 
@@ -81,17 +79,13 @@ def test_one_step_applies_cfg_formula_to_euler(model):
     cond = torch.randn(1, 8, 100)
     text = model.tokenize(["bac"])
     dur = 16
-    out = model.sample(
-        cond, text, dur, steps=1, cfg_strength=2.0, sway_sampling_coef=None, use_epss=False, seed=5
-    )
+    out = model.sample(cond, text, dur, steps=1, cfg_strength=2.0, sway_sampling_coef=None, use_epss=False, seed=5)
     x0 = model.noise([dur], [5], dur)
     full_cond = torch.cat((cond, torch.zeros(1, dur - 8, 100)), dim=1)
     t0 = torch.tensor(0.0)
     with torch.inference_mode():
         v_c = model.transformer(x=x0, cond=full_cond, text=text, time=t0)
-        v_n = model.transformer(
-            x=x0, cond=full_cond, text=text, time=t0, drop_audio_cond=True, drop_text=True
-        )
+        v_n = model.transformer(x=x0, cond=full_cond, text=text, time=t0, drop_audio_cond=True, drop_text=True)
     expected = x0 + 1.0 * (v_c + (v_c - v_n) * 2.0)
     assert (out[0, 8:] - expected[0, 8:]).abs().max() <= 1e-5
 
@@ -127,9 +121,7 @@ def test_cancelling_one_item_leaves_the_others_unchanged(model):
 
 def test_cancelling_everything_stops_early(model):
     steps_done = []
-    out = sample_batch(
-        model, items(), progress=lambda k, n: steps_done.append(k), cancelled=lambda: {0, 1, 2}
-    )
+    out = sample_batch(model, items(), progress=lambda k, n: steps_done.append(k), cancelled=lambda: {0, 1, 2})
     assert steps_done == []
     assert out.shape[0] == 3
 

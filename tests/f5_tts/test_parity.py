@@ -68,11 +68,7 @@ def test_one_forward_matches(variant, case):
 
 def sample_cases(ref):
     return sorted(
-        {
-            int(k.split("_")[0][len("sample") :])
-            for k in ref.files
-            if k.startswith("sample") and k[6].isdigit()
-        }
+        {int(k.split("_")[0][len("sample") :]) for k in ref.files if k.startswith("sample") and k[6].isdigit()}
     )
 
 

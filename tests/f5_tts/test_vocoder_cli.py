@@ -88,9 +88,7 @@ def test_cli_synth_with_the_demo_model(tmp_path):
     )
     assert result.exit_code == 0, result.output
     info = sf.info(out)
-    assert (
-        info.samplerate == 24000 and info.channels == 1 and info.subtype == "PCM_16" and info.duration > 0.1
-    )
+    assert info.samplerate == 24000 and info.channels == 1 and info.subtype == "PCM_16" and info.duration > 0.1
 
 
 def test_cli_synth_needs_a_transcript(tmp_path):
