@@ -8,7 +8,7 @@ TORCH_PINS := torch==2.11.0 torchaudio==2.11.0
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run demo test lint bench bench-engine bench-load voices clean
+.PHONY: install run demo test lint bench bench-engine bench-load bench-stream bench-frontend clean
 
 install: $(STAMP)
 
@@ -32,10 +32,20 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: bench-engine
+bench: bench-engine bench-load bench-stream bench-frontend
 
+# Each writes its table, with machine and command, under benchmarks/results/.
 bench-engine: install
-	$(PY) benchmarks/engine.py --arch demo --arch F5TTS_Small --batch 1 --batch 4 --batch 8 --batch 16
+	$(PY) benchmarks/engine.py --arch demo --batch 1 --batch 4 --batch 8 --batch 16 --out benchmarks/results/engine-cpu-demo.md
+
+bench-load: install
+	$(PY) benchmarks/load.py
+
+bench-stream: install
+	$(PY) benchmarks/stream.py
+
+bench-frontend: install
+	$(PY) benchmarks/frontend.py --write benchmarks/results/frontend-cpu.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -26,19 +26,15 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import platform
 import shlex
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_server import StartedServer, machine_description
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -81,73 +77,6 @@ class RunResult:
     @property
     def mean_batch(self) -> float:
         return self.chunks / self.batches if self.batches else float("nan")
-
-
-# --- servers started by the script ---
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class StartedServer:
-    def __init__(self, args: argparse.Namespace, max_batch_items: int, label: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"load-{label}-"))
-        env = dict(os.environ)
-        env.update(
-            OUTPUT_DIR=str(self.workdir / "outputs"),
-            DATA_DIR=str(self.workdir / "data"),
-            VOICES_DIR=str(REPO_ROOT / "voices"),
-            MAX_BATCH_ITEMS=str(max_batch_items),
-            MAX_QUEUE_SIZE="100000",
-            LOG_FORMAT="text",
-            LOG_LEVEL="WARNING",
-            RELEASE_MEMORY_WHEN_IDLE="false",
-        )
-        env.pop("API_KEY", None)
-        command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        if args.arch == "demo":
-            command.append("--demo")
-        else:
-            env.update(MODEL_ARCH=args.arch)
-            for option, variable in (
-                ("checkpoint", "MODEL_CHECKPOINT"),
-                ("vocab", "MODEL_VOCAB"),
-                ("vocoder", "MODEL_VOCODER"),
-            ):
-                if getattr(args, option):
-                    env[variable] = getattr(args, option)
-        if args.device:
-            env["DEVICE"] = args.device
-        self.log = (self.workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"server exited ({self.process.returncode}); log: {self.workdir / 'server.log'}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(f"server not ready after {timeout} s; log: {self.workdir / 'server.log'}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
 
 
 # --- the load ---
@@ -203,19 +132,6 @@ async def run_load(url: str, label: str, args: argparse.Namespace) -> RunResult:
 
 
 # --- reporting ---
-def machine_description() -> tuple[str, str]:
-    model = platform.processor() or platform.machine()
-    cores = str(os.cpu_count())
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        fields = dict(line.split(":", 1) for line in lscpu.splitlines() if ":" in line)
-        model = fields.get("Model name", model).strip()
-        cores = fields.get("CPU(s)", cores).strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return model, cores
-
-
 def _row(result: RunResult) -> str:
     return (
         f"| {result.label} | {result.requests} | {result.failures} | {result.wall_seconds:.1f} | "
@@ -295,10 +211,10 @@ def main() -> int:
         url = args.url
         baseline_url = args.baseline_url
         if url is None:
-            started.append(StartedServer(args, max_batch_items=16, label="batched"))
+            started.append(StartedServer(args, "batched", {"MAX_BATCH_ITEMS": "16", "MAX_QUEUE_SIZE": "100000"}))
             url = started[-1].url
         if baseline_url is None:
-            started.append(StartedServer(args, max_batch_items=1, label="batch1"))
+            started.append(StartedServer(args, "batch1", {"MAX_BATCH_ITEMS": "1", "MAX_QUEUE_SIZE": "100000"}))
             baseline_url = started[-1].url
         for server in started:
             server.wait_ready(args.ready_timeout)
