@@ -61,6 +61,8 @@ from app.services.webhooks import WebhookSender
 
 logger = logging.getLogger("app.jobs")
 
+PREP_THREADS = 4
+
 _QUEUE_FULL_RETRY_AFTER_SECONDS = 5
 
 
@@ -106,7 +108,9 @@ class JobService:
         self.metrics = metrics
         # Reading clips and planning chunks; kept off the model thread so a
         # long batch does not delay validating new requests.
-        self.prep_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prep")
+        # Planning (Vinorm, reading and preparing references) is I/O and subprocess work: a few
+        # threads let a burst of requests be planned side by side.
+        self.prep_executor = ThreadPoolExecutor(max_workers=PREP_THREADS, thread_name_prefix="prep")
         # Joining chunk audio and writing files, concurrent with the next batch.
         self.io_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="io")
         self.scheduler = Scheduler(settings, engine, planner, metrics, self, self.prep_executor)

@@ -316,21 +316,28 @@ class Scheduler:
         self._update_gauges()
 
     async def _plan_new_jobs(self) -> None:
+        """Plan every newly admitted job at once: a burst of requests is normalized and prepared
+        in parallel (Vinorm runs as a subprocess), not one after the other before its first batch."""
         loop = asyncio.get_running_loop()
-        for job in [job for job in self._active.values() if job.chunks is None]:
-            try:
-                chunks = await loop.run_in_executor(
-                    self.prep_executor, self.plan_job, job.params, job.first_chunk_bytes
-                )
-            except ServiceError as exc:
-                self._fail(job, exc)
-                continue
-            except Exception as exc:
-                logger.exception("job.plan_failed", extra={"job_id": job.id})
-                self._fail(job, translate_engine_error(exc))
-                continue
-            if not job.dropped:
-                job.set_plan(chunks)
+        new_jobs = [job for job in self._active.values() if job.chunks is None]
+        outcomes = await asyncio.gather(
+            *(
+                loop.run_in_executor(self.prep_executor, self.plan_job, job.params, job.first_chunk_bytes)
+                for job in new_jobs
+            ),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # cancelled (shutdown): the jobs stay queued for the next start
+        for job, outcome in zip(new_jobs, outcomes, strict=True):
+            if isinstance(outcome, ServiceError):
+                self._fail(job, outcome)
+            elif isinstance(outcome, Exception):
+                logger.error("job.plan_failed", exc_info=outcome, extra={"job_id": job.id})
+                self._fail(job, translate_engine_error(outcome))
+            elif not job.dropped:
+                job.set_plan(outcome)
 
     def _next_batch(self) -> list[tuple[ScheduledJob, int]]:
         pending = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -189,3 +190,24 @@ async def test_stop_finishes_the_batch_and_returns_what_is_left(engine, planner)
     assert sorted(unfinished) == ["long", "waiting"]
     assert scheduler.stats.batches == 1  # the running batch was allowed to finish
     assert not events.synthesized and not events.failed
+
+
+async def test_a_burst_of_new_jobs_is_planned_side_by_side(engine, planner) -> None:
+    """Each plan waits until all three have started: planned one after another, none would finish."""
+    barrier = threading.Barrier(3, timeout=30)
+
+    class MeetingPlanner:
+        def plan(self, params: JobParams, *args: Any) -> list[Any]:
+            barrier.wait()
+            return planner.plan(params)
+
+    events = RecordingEvents()
+    settings = Settings(_env_file=None, demo=True, batch_wait_seconds=0)
+    scheduler = Scheduler(settings, engine, MeetingPlanner(), Metrics(), events, ThreadPoolExecutor(3))
+    for i in range(3):
+        scheduler.submit(_job(planner, f"b{i}", f"câu thứ {i}", plan=False))
+    scheduler.start()
+    await events.wait_for(3, timeout=60)
+    assert set(events.synthesized) == {"b0", "b1", "b2"} and not events.failed
+    assert scheduler.stats.batches == 1  # planned together, so they share the first forward pass
+    await scheduler.stop(5)
