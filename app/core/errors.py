@@ -227,55 +227,24 @@ class VoiceStorageError(ServiceError):
     code = "voice_storage_unavailable"
 
 
-class ComponentError(ServiceError):
-    """An error of a component that does not depend on this module (the text
-    front-end, the transcriber), carrying that component's status and code."""
-
-    def __init__(self, message: str, *, status_code: int, code: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code  # type: ignore[misc]
-        self.code = code  # type: ignore[misc]
-
-    @classmethod
-    def wrap(cls, exc: Any, message: str | None = None) -> ComponentError:
-        """``exc``: anything with ``status_code``, ``code`` and ``message`` (``TextFrontendError``)."""
-        return cls(message or exc.message, status_code=exc.status_code, code=exc.code)
-
-
-_ERROR_TYPES_BY_CODE: dict[str, type[ServiceError]] = {}
-
-
-def _register(cls: type[ServiceError]) -> None:
-    _ERROR_TYPES_BY_CODE.setdefault(cls.code, cls)
-    for sub in cls.__subclasses__():
-        _register(sub)
-
-
-_register(ServiceError)
+def _error_types_by_code() -> dict[str, type[ServiceError]]:
+    """Every ServiceError subclass by code, read when needed: error families defined in other
+    modules (the text front-end, the transcriber) subclass ServiceError after this module loads."""
+    found: dict[str, type[ServiceError]] = {}
+    pending: list[type[ServiceError]] = [ServiceError]
+    while pending:
+        cls = pending.pop(0)
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def error_from_code(code: str, message: str) -> ServiceError:
     """Rebuild the error a job failed with (jobs store only code and message)."""
-    status = _text_frontend_status(code)
-    if code not in _ERROR_TYPES_BY_CODE and status is not None:
-        return ComponentError(message, status_code=status, code=code)
-    cls = _ERROR_TYPES_BY_CODE.get(code, SynthesisFailedError)
+    cls = _error_types_by_code().get(code, SynthesisFailedError)
     if cls in (QueueFullError, ServiceUnavailableError, UnauthorizedError):
         cls = SynthesisFailedError  # these carry extra constructor arguments; never stored on jobs
     return cls(message)
-
-
-def _text_frontend_status(code: str) -> int | None:
-    """HTTP status of a text front-end or transcriber error code (they live outside this module)."""
-    from app.services.text.errors import TextFrontendError
-
-    pending: list[type[TextFrontendError]] = [TextFrontendError]
-    while pending:
-        cls = pending.pop()
-        if cls.code == code:
-            return cls.status_code
-        pending.extend(cls.__subclasses__())
-    return None
 
 
 def audio_option_error(exc: AudioOptionError) -> AudioOptionRequestError:
@@ -315,12 +284,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
-
-    from app.services.text.errors import TextFrontendError
-
-    @app.exception_handler(TextFrontendError)
-    async def _text_frontend_error(_: Request, exc: TextFrontendError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
 
     @app.exception_handler(AudioOptionError)
     async def _audio_option_error(_: Request, exc: AudioOptionError) -> JSONResponse:

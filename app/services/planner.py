@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import (
     AudioUnreadableError,
-    ComponentError,
     InvalidRequestError,
     InvalidTextError,
     VoiceTranscriptMissingError,
 )
 from app.models.jobs import JobParams
 from app.services.engine import EngineService
-from app.services.text.errors import TextFrontendError
 from app.services.text_frontend import TextFrontend
 from app.services.voice_library import InlineReferences, ReferenceCache, Voice, VoiceLibrary
 from app.services.voice_transcripts import VoiceTranscripts
@@ -50,15 +47,6 @@ def decode_base64_audio(encoded: str) -> bytes:
     if not data:
         raise AudioUnreadableError("ref_audio_base64 is empty")
     return data
-
-
-@contextlib.contextmanager
-def _service_errors() -> Iterator[None]:
-    """Text front-end errors (they do not know app.core) as service errors, same status and code."""
-    try:
-        yield
-    except TextFrontendError as exc:
-        raise ComponentError.wrap(exc) from exc
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,8 +117,7 @@ class SynthesisPlanner:
             self.transcripts.for_voice(voice)  # NAME.txt, or the clear 422 (AUTO_TRANSCRIBE=false)
 
     def reference(self, voice: Voice, ref_text: str | None) -> Any:
-        with _service_errors():
-            transcript = self.frontend.normalize(self.transcript(voice, ref_text))
+        transcript = self.frontend.normalize(self.transcript(voice, ref_text))
         if not transcript:
             raise VoiceTranscriptMissingError(f"the transcript of voice {voice.name!r} is empty after normalization")
         return self.references.get(voice, transcript)
@@ -143,8 +130,7 @@ class SynthesisPlanner:
 
     # --- text ---
     def model_text(self, text: str, *, extra_lexicon: Mapping[str, str] | None = None, normalize: bool = True) -> str:
-        with _service_errors():
-            normalized = self.frontend.normalize(text, extra_lexicon=extra_lexicon, skip_normalization=not normalize)
+        normalized = self.frontend.normalize(text, extra_lexicon=extra_lexicon, skip_normalization=not normalize)
         if not normalized:
             raise InvalidTextError("the text is empty after normalization")
         return normalized
@@ -160,8 +146,7 @@ class SynthesisPlanner:
         reference = self.reference(voice, params.ref_text)
         text = self._params_text(params)
         budget = max_chunk_bytes(reference.text_bytes, reference.seconds, params.speed)
-        with _service_errors():
-            pieces = self.frontend.chunks(text, budget)
+        pieces = self.frontend.chunks(text, budget)
         chunks: list[Any] = []
         for piece in pieces:
             # Each piece fits the budget, so the engine keeps it whole; should it

@@ -27,8 +27,9 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from app.core.errors import ComponentError, InvalidReferenceAudioError, ServiceError, VoiceTranscriptMissingError
+from app.core.errors import InvalidReferenceAudioError, ServiceError, VoiceTranscriptMissingError
 from app.services.text.errors import TextFrontendError
+from app.services.transcriber import EmptyTranscriptError, TranscriberError
 from app.services.voice_audio import REFERENCE_SAMPLE_RATE, reference_audio
 from app.services.voice_library import Voice
 
@@ -159,11 +160,7 @@ class VoiceTranscripts:
 
         text = " ".join(self._transcribe(name, work).split())
         if not text:
-            raise ComponentError(
-                f"voice {name!r}: no speech recognised in the clip; send its transcript",
-                status_code=422,
-                code="empty_transcript",
-            )
+            raise EmptyTranscriptError(f"voice {name!r}: no speech recognised in the clip; send its transcript")
         return text
 
     # --- helpers ---
@@ -179,15 +176,11 @@ class VoiceTranscripts:
     def _transcribe(self, name: str, work: Callable[[], str]) -> str:
         try:
             text = self.gpu.run(work)
+        except TextFrontendError as exc:  # the transcriber's own errors: say which voice
+            raise type(exc)(f"voice {name!r}: {exc.message}") from exc
         except ServiceError:
             raise
-        except TextFrontendError as exc:
-            raise ComponentError.wrap(exc, f"voice {name!r}: {exc.message}") from exc
         except Exception as exc:
             logger.exception("voice.transcription_failed", extra={"voice": name})
-            raise ComponentError(
-                f"voice {name!r}: transcription failed: {type(exc).__name__}: {exc}",
-                status_code=503,
-                code="transcriber_unavailable",
-            ) from exc
+            raise TranscriberError(f"voice {name!r}: transcription failed: {type(exc).__name__}: {exc}") from exc
         return text

@@ -1,12 +1,10 @@
-"""Errors of the text front-end and the transcriber.
-
-They do not depend on the service's error module; each carries the
-``status_code`` and ``code`` the service maps it to (see docs/text-frontend.md).
+"""Errors of the text front-end and the transcriber: service errors like any other, so the
+one ``ServiceError`` handler answers them with their status and code (see docs/text-frontend.md).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from app.core.errors import ServiceError
 
 __all__ = [
     "InvalidLexiconError",
@@ -19,13 +17,9 @@ __all__ = [
 ]
 
 
-class TextFrontendError(Exception):
-    status_code: ClassVar[int] = 500
-    code: ClassVar[str] = "text_frontend_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class TextFrontendError(ServiceError):
+    status_code = 500
+    code = "text_frontend_error"
 
 
 class InvalidLexiconError(TextFrontendError, ValueError):
