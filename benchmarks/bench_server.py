@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import signal
 import socket
 import subprocess
@@ -96,3 +97,26 @@ def machine_description() -> tuple[str, str]:
     except (OSError, subprocess.CalledProcessError):
         pass
     return model, cores
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options every server-driving benchmark shares: request settings and how to start the server."""
+    parser.add_argument("--nfe-step", type=int, default=32)
+    parser.add_argument("--voice", default="main")
+    parser.add_argument("--api-key", default=os.environ.get("API_KEY"))
+    parser.add_argument("--arch", default="demo", help="demo, or a real architecture (F5TTS_Base, ...)")
+    parser.add_argument("--checkpoint", help="for a started real-model server (MODEL_CHECKPOINT)")
+    parser.add_argument("--vocab", help="for a started real-model server (MODEL_VOCAB)")
+    parser.add_argument("--vocoder", help="for a started real-model server (MODEL_VOCODER)")
+    parser.add_argument("--device", help="DEVICE for started servers")
+    parser.add_argument("--ready-timeout", type=float, default=600.0)
+    parser.add_argument("--note", help="a paragraph added to the markdown result (context, interpretation)")
+
+
+def command_line(script: str) -> str:
+    """This run's command for the result file; a --note is elided (it is in the result already)."""
+    shown = list(sys.argv[1:])
+    if "--note" in shown:
+        index = shown.index("--note")
+        shown[index : index + 2] = ["--note", "..."]
+    return " ".join(["python", script, *(shlex.quote(arg) for arg in shown)])

@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_server import StartedServer, machine_description
+from bench_server import StartedServer, add_server_options, command_line, machine_description
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -182,25 +180,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--baseline-url", help="running server with MAX_BATCH_ITEMS=1 (default: start one)")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--requests-per-client", type=int, default=3)
-    parser.add_argument("--nfe-step", type=int, default=32)
-    parser.add_argument("--voice", default="main")
-    parser.add_argument("--api-key", default=os.environ.get("API_KEY"))
-    parser.add_argument("--arch", default="demo", help="demo, or a real architecture (F5TTS_Base, ...)")
-    parser.add_argument("--checkpoint", help="for a started real-model server (MODEL_CHECKPOINT)")
-    parser.add_argument("--vocab", help="for a started real-model server (MODEL_VOCAB)")
-    parser.add_argument("--vocoder", help="for a started real-model server (MODEL_VOCODER)")
-    parser.add_argument("--device", help="DEVICE for started servers")
-    parser.add_argument("--ready-timeout", type=float, default=600.0)
+    add_server_options(parser)
     parser.add_argument(
         "--output", type=Path, help="markdown file (default: benchmarks/results/load-<device>-<arch>.md)"
     )
-    parser.add_argument("--note", help="a paragraph added to the markdown result (context, interpretation)")
     args = parser.parse_args()
-    shown = list(sys.argv[1:])
-    if "--note" in shown:  # the note is in the result already; keep the command readable
-        index = shown.index("--note")
-        shown[index : index + 2] = ["--note", "..."]
-    args.command_line = "python benchmarks/load.py " + " ".join(shlex.quote(arg) for arg in shown)
+    args.command_line = command_line("benchmarks/load.py")
     return args
 
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import shlex
 import statistics
 import sys
 import time
@@ -32,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_server import StartedServer, machine_description
+from bench_server import StartedServer, add_server_options, command_line, machine_description
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -170,23 +168,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the single-client load")
     parser.add_argument("--rounds-concurrent", type=int, default=1, help="rounds of the concurrent load")
-    parser.add_argument("--nfe-step", type=int, default=32)
-    parser.add_argument("--voice", default="main")
-    parser.add_argument("--api-key", default=os.environ.get("API_KEY"))
-    parser.add_argument("--arch", default="demo", help="demo, or a real architecture (F5TTS_Base, ...)")
-    parser.add_argument("--checkpoint", help="for a started real-model server (MODEL_CHECKPOINT)")
-    parser.add_argument("--vocab", help="for a started real-model server (MODEL_VOCAB)")
-    parser.add_argument("--vocoder", help="for a started real-model server (MODEL_VOCODER)")
-    parser.add_argument("--device", help="DEVICE for started servers")
-    parser.add_argument("--ready-timeout", type=float, default=600.0)
+    add_server_options(parser)
     parser.add_argument("--output", type=Path, help="markdown file (default: benchmarks/results/stream-<device>.md)")
-    parser.add_argument("--note", help="a paragraph added to the markdown result (context, interpretation)")
     args = parser.parse_args()
-    shown = list(sys.argv[1:])
-    if "--note" in shown:
-        index = shown.index("--note")
-        shown[index : index + 2] = ["--note", "..."]
-    args.command_line = " ".join(["python benchmarks/stream.py", *(shlex.quote(arg) for arg in shown)])
+    args.command_line = command_line("benchmarks/stream.py")
     return args
 
 
