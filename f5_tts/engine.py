@@ -6,7 +6,6 @@ import gc
 import os
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -359,12 +358,3 @@ def _batches(pending, max_items: int, max_frames: int):
             frames += item[2].frames
         if batch:
             yield batch
-
-
-def default_paths() -> dict[str, str | Path]:
-    """Where the published Vietnamese model lives on the hub."""
-    return {
-        "ckpt": "hf://hynt/F5-TTS-Vietnamese-ViVoice/model_last.pt",
-        "vocab": "hf://hynt/F5-TTS-Vietnamese-ViVoice/config.json",
-        "vocoder": DEFAULT_VOCODER,
-    }

@@ -38,11 +38,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from app.core.config import DEFAULT_CHECKPOINT, DEFAULT_VOCAB, DEFAULT_VOCODER
+
 logger = logging.getLogger("app.serverless.launcher")
 
-DEFAULT_CHECKPOINT = "hf://hynt/F5-TTS-Vietnamese-ViVoice/model_last.pt"
-DEFAULT_VOCAB = "hf://hynt/F5-TTS-Vietnamese-ViVoice/config.json"
-DEFAULT_VOCODER = "charactr/vocos-mel-24khz"
 WEIGHT_FILES = {"model_checkpoint": "model.safetensors", "model_vocab": "vocab.txt", "model_vocoder": "vocos"}
 
 # The service's entry point, run with this interpreter (no reliance on PATH).
